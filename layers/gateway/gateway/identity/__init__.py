@@ -1,0 +1,1 @@
+"""Who is calling: principals, LiteLLM key validation, JWT verification, the authorizer rules."""

@@ -1,0 +1,111 @@
+"""The authorizer's rules: turn an ``Authorization`` header into a :class:`Principal`.
+
+The same code runs as the API Gateway REQUEST authorizer (AWS) and in front of every local route.
+Order: master key → admin; a JWT (when an issuer is configured) → the token's subject; anything else
+is a LiteLLM virtual key, validated with LiteLLM's ``/key/info`` using the key itself and cached
+briefly (bounded) under its salted hash — the raw key is never stored or logged.
+"""
+
+from __future__ import annotations
+
+import hmac
+import time
+from typing import Protocol
+
+from cachetools import TTLCache
+
+from gateway.errors import ErrorKind, GatewayError
+from gateway.identity.principal import Principal, hash_key
+from gateway.upstream import LiteLLMClient
+
+# A rejected key is remembered briefly so a client retrying a bad key cannot hammer LiteLLM.
+_NEGATIVE_TTL_SECONDS = 5.0
+
+
+class TokenVerifier(Protocol):
+    """What the authenticator needs from a JWT verifier (see ``jwt_verifier``)."""
+
+    def looks_like_jwt(self, token: str) -> bool: ...
+
+    async def verify(self, token: str) -> dict: ...
+
+
+def unauthenticated(reason: str) -> GatewayError:
+    return GatewayError(ErrorKind.UNAUTHENTICATED, reason)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header, or a 401 saying what is wrong."""
+    if not authorization:
+        raise unauthenticated("missing Authorization header: send 'Authorization: Bearer <API key or JWT>'")
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or " " in token:
+        raise unauthenticated("malformed Authorization header: expected 'Bearer <API key or JWT>'")
+    return token
+
+
+class Authenticator:
+    def __init__(
+        self,
+        client: LiteLLMClient,
+        *,
+        master_key: str | None,
+        hash_salt: str,
+        cache_ttl: float = 60.0,
+        cache_size: int = 10_000,
+        jwt_verifier: TokenVerifier | None = None,
+    ) -> None:
+        self._client = client
+        self._master_key = master_key
+        self._salt = hash_salt
+        self._jwt = jwt_verifier
+        self._valid: TTLCache[str, Principal] = TTLCache(maxsize=cache_size, ttl=cache_ttl)
+        self._rejected: TTLCache[str, float] = TTLCache(maxsize=cache_size, ttl=_NEGATIVE_TTL_SECONDS)
+
+    async def authenticate(self, authorization: str | None) -> Principal:
+        token = bearer_token(authorization)
+        key_hash = hash_key(token, self._salt)
+        if self._master_key and hmac.compare_digest(token.encode(), self._master_key.encode()):
+            return Principal(type="admin", user_id=None, key_hash=key_hash)
+        if self._jwt is not None and self._jwt.looks_like_jwt(token):
+            return await self._from_jwt(token)
+        return await self._from_litellm_key(token, key_hash)
+
+    async def _from_jwt(self, token: str) -> Principal:
+        from gateway.identity.jwt_verifier import JwtError
+
+        try:
+            claims = await self._jwt.verify(token)  # type: ignore[union-attr]
+        except JwtError as exc:
+            raise unauthenticated(f"invalid token: {exc.reason}") from None
+        email = claims.get("email")
+        return Principal(
+            type="jwt",
+            user_id=str(claims["sub"]),
+            key_hash=None,
+            email=email if isinstance(email, str) else None,
+        )
+
+    async def _from_litellm_key(self, token: str, key_hash: str) -> Principal:
+        cached = self._valid.get(key_hash)
+        if cached is not None:
+            return cached
+        if key_hash in self._rejected:
+            raise unauthenticated("invalid API key")
+        response = await self._client.send(
+            "GET", "/key/info", headers={"authorization": f"Bearer {token}", "accept": "application/json"}
+        )
+        if response.status_code in (400, 401, 403, 404):
+            self._rejected[key_hash] = time.monotonic()
+            raise unauthenticated("invalid API key")
+        if response.status_code != 200:
+            raise GatewayError(ErrorKind.UNAVAILABLE, "cannot validate the API key right now; retry shortly")
+        try:
+            info = response.json().get("info") or {}
+        except (ValueError, AttributeError):
+            raise GatewayError(ErrorKind.UNAVAILABLE, "cannot validate the API key right now") from None
+        user_id = info.get("user_id")
+        principal = Principal(type="key", user_id=str(user_id) if user_id else None, key_hash=key_hash)
+        self._valid[key_hash] = principal
+        return principal

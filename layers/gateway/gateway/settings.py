@@ -1,0 +1,93 @@
+"""Settings of the middleware, read once from the environment and validated.
+
+Secrets (master key, hash salt) come from the environment locally and from Secrets Manager in AWS
+(``*_SECRET_ARN``), fetched once per cold start.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+AuthMode = Literal["inline", "apigateway"]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names it."""
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = _float(env, name, default)
+    if value != int(value):
+        raise SettingsError(f"{name} must be a whole number")
+    return int(value)
+
+
+def _secret(env: Mapping[str, str], name: str) -> str | None:
+    """``NAME`` from the environment, else the Secrets Manager secret named by ``NAME_SECRET_ARN``."""
+    if env.get(name):
+        return env[name]
+    arn = env.get(f"{name}_SECRET_ARN")
+    if not arn:
+        return None
+    from aws_lambda_powertools.utilities import parameters  # only in AWS: keeps local start-up light
+
+    return parameters.get_secret(arn, max_age=300)
+
+
+@dataclass(frozen=True)
+class Settings:
+    litellm_base_url: str
+    master_key: str | None
+    hash_salt: str
+    auth_mode: AuthMode
+    connect_timeout: float
+    read_timeout: float
+    key_cache_ttl: float
+    key_cache_size: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        base_url = env.get("LITELLM_BASE_URL", "http://127.0.0.1:4000").rstrip("/")
+        if not base_url.startswith(("http://", "https://")):
+            raise SettingsError(f"LITELLM_BASE_URL must be an http(s) URL, got {base_url!r}")
+        auth_mode = env.get("GATEWAY_AUTH_MODE", "inline")
+        if auth_mode not in ("inline", "apigateway"):
+            raise SettingsError(f"GATEWAY_AUTH_MODE must be 'inline' or 'apigateway', got {auth_mode!r}")
+        master_key = _secret(env, "LITELLM_MASTER_KEY")
+        salt = _secret(env, "GATEWAY_HASH_SALT") or master_key
+        if not salt:
+            raise SettingsError("GATEWAY_HASH_SALT (or LITELLM_MASTER_KEY) must be set to hash API keys")
+        return cls(
+            litellm_base_url=base_url,
+            master_key=master_key,
+            hash_salt=salt,
+            auth_mode=auth_mode,  # type: ignore[arg-type]
+            connect_timeout=_float(env, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", 5.0),
+            read_timeout=_float(env, "UPSTREAM_READ_TIMEOUT_SECONDS", 600.0),
+            key_cache_ttl=_float(env, "KEY_CACHE_TTL_SECONDS", 60.0),
+            key_cache_size=_int(env, "KEY_CACHE_SIZE", 10_000),
+            log_level=env.get("LOG_LEVEL", "INFO").upper(),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env(os.environ)

@@ -1,0 +1,1 @@
+"""The ASGI application: thin routes over the pure core (served by uvicorn locally and in Lambda)."""

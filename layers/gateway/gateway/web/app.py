@@ -1,0 +1,41 @@
+"""The ASGI application the Lambda Web Adapter and ``make local`` both serve."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gateway.errors import GatewayError
+from gateway.settings import Settings, get_settings
+from gateway.web.auth import AuthMiddleware
+from gateway.web.context import GatewayContext
+from gateway.web.errors import handle_gateway_error, handle_unexpected_error
+from gateway.web.openai_routes import chat_completions
+from gateway.web.proxy import proxy_to_litellm
+
+ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+async def health(_: Request) -> Response:
+    """Liveness of the middleware itself (the Lambda Web Adapter's readiness check)."""
+    return JSONResponse({"status": "ok"})
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    context = GatewayContext.from_settings(settings or get_settings())
+    routes = [
+        Route("/gateway/health", health, methods=["GET"]),
+        Route("/v1/chat/completions", chat_completions, methods=["POST"]),
+        Route("/chat/completions", chat_completions, methods=["POST"]),
+        Route("/{path:path}", proxy_to_litellm, methods=ALL_METHODS),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(AuthMiddleware)],
+        exception_handlers={GatewayError: handle_gateway_error, Exception: handle_unexpected_error},
+    )
+    app.state.gw = context
+    return app

@@ -1,0 +1,36 @@
+"""Render errors in the format of the route family that failed.
+
+``/bedrock/...`` routes speak Bedrock (``x-amzn-errortype`` + ``{"message"}``), everything else
+speaks OpenAI (``{"error": {...}}``).
+"""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gateway.errors import ErrorKind, GatewayError
+from gateway.log import logger
+
+BEDROCK_PREFIX = "/bedrock/"
+
+
+def is_bedrock_path(path: str) -> bool:
+    return path.startswith(BEDROCK_PREFIX)
+
+
+def error_response(error: GatewayError, path: str) -> Response:
+    if is_bedrock_path(path):
+        return JSONResponse(error.bedrock_body(), status_code=error.bedrock_status(), headers=error.bedrock_headers())
+    return JSONResponse(error.openai_body(), status_code=error.openai_status())
+
+
+async def handle_gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return error_response(exc, request.url.path)
+
+
+async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
+    """Last resort: log the traceback for operators, show the client no internals."""
+    logger.exception("unhandled error", extra={"path": request.url.path})
+    return error_response(GatewayError(ErrorKind.INTERNAL, "internal error in the gateway"), request.url.path)

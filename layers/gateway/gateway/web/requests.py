@@ -1,0 +1,28 @@
+"""Parsing request bodies into plain data, with errors that name the problem."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.requests import Request
+
+from gateway.errors import validation
+from gateway.identity.principal import Principal
+
+
+async def read_json_object(request: Request) -> dict:
+    """The request body as a JSON object, or a 400 that says why it is not one."""
+    raw = await request.body()
+    if not raw:
+        raise validation("request body is empty: expected a JSON object")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise validation(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise validation("request body must be a JSON object")
+    return body
+
+
+def principal_of(request: Request) -> Principal:
+    return request.scope["state"]["principal"]

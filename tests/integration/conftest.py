@@ -1,0 +1,78 @@
+"""The real local stack, started once per test session on free loopback ports.
+
+LiteLLM (pinned) + embedded PostgreSQL (database mode via the offline Prisma kit) + moto's
+DynamoDB server + the middleware, with a fake OpenAI-compatible upstream standing in for the
+model providers (the only part that is not real: no provider is reachable from here).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from devstack.processes import Child, free_port, http_ok, wait_until
+from devstack.stack import REPO_ROOT, LocalStack, StackOptions
+
+TEST_CONFIG = Path(__file__).with_name("litellm-test-config.yaml")
+
+
+@pytest.fixture(scope="session")
+def fake_upstream(tmp_path_factory) -> Iterator[str]:
+    port = free_port()
+    logs = tmp_path_factory.mktemp("fake-upstream")
+    child = Child("fake-upstream", [sys.executable, "-m", "tests.support.fake_openai", str(port)],
+                  dict(os.environ), logs, REPO_ROOT)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(http_ok(f"{url}/v1/models"), child=child, timeout=30, what="fake upstream")
+        yield f"{url}/v1"
+    finally:
+        child.stop()
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, fake_upstream: str) -> Iterator[LocalStack]:
+    options = StackOptions(
+        gateway_port=free_port(),
+        litellm_port=free_port(),
+        litellm_config=TEST_CONFIG,
+        work_dir=tmp_path_factory.mktemp("stack"),
+        master_key="sk-test-master-" + secrets.token_hex(8),
+        durable_postgres=False,
+        extra_env={"FAKE_UPSTREAM_URL": fake_upstream},
+    )
+    local = LocalStack(options, log=lambda *_: None)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+def master_key(stack: LocalStack) -> str:
+    return stack.options.master_key
+
+
+@pytest.fixture(scope="session")
+def gateway_url(stack: LocalStack) -> str:
+    return stack.gateway_url
+
+
+@pytest.fixture(scope="session")
+def user_key(stack: LocalStack, master_key: str) -> str:
+    """A virtual key of a LiteLLM user created through the gateway's proxied admin route."""
+    response = httpx.post(
+        f"{stack.gateway_url}/user/new",
+        headers={"Authorization": f"Bearer {master_key}"},
+        json={"user_id": "alice-" + secrets.token_hex(4), "user_role": "internal_user"},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return response.json()["key"]

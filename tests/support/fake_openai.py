@@ -1,0 +1,157 @@
+"""A fast, scriptable OpenAI-compatible upstream for tests and `make bench` (loopback only).
+
+Replies are deterministic so tests can assert them:
+- plain chat: ``"Echo: <last user text>"``; with ``tools`` (and no tool result yet): one call to the
+  requested/first tool, arguments filled from its JSON schema's required properties;
+  after a tool result: ``"Tool said: <result>"``.
+- magic words in the last user text: ``__status_NNN__`` answers HTTP NNN with an OpenAI error,
+  ``__sleep_S__`` waits S seconds first, ``__drip__`` streams with 0.3 s between chunks,
+  ``__echo_request__`` answers the JSON of the request it got (to see what the gateway sent).
+Run: ``python -m tests.support.fake_openai PORT`` (or ``serve(port)`` in a thread).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+import time
+import uuid
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+_STATUS = re.compile(r"__status_(\d{3})__")
+_SLEEP = re.compile(r"__sleep_([0-9.]+)__")
+
+
+def _text_of(content) -> str:
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def _sample_value(schema: dict):
+    kind = schema.get("type")
+    if "enum" in schema:
+        return schema["enum"][0]
+    return {"integer": 1, "number": 1.5, "boolean": True, "array": [], "object": {}}.get(kind, "test")
+
+
+def _tool_call(body: dict) -> dict | None:
+    tools = body.get("tools") or []
+    messages = body.get("messages") or []
+    if not tools or (messages and messages[-1].get("role") == "tool") or body.get("tool_choice") == "none":
+        return None
+    choice = body.get("tool_choice")
+    chosen = tools[0]["function"]
+    if isinstance(choice, dict):
+        chosen = next(t["function"] for t in tools if t["function"]["name"] == choice["function"]["name"])
+    params = chosen.get("parameters") or {}
+    props = params.get("properties") or {}
+    args = {name: _sample_value(props.get(name, {})) for name in params.get("required", [])}
+    return {"id": f"call_{uuid.uuid4().hex[:12]}", "type": "function",
+            "function": {"name": chosen["name"], "arguments": json.dumps(args)}}  # fmt: skip
+
+
+def _reply(body: dict) -> tuple[str, dict | None]:
+    messages = body.get("messages") or []
+    call = _tool_call(body)
+    if call:
+        return "", call
+    last = messages[-1] if messages else {}
+    if last.get("role") == "tool":
+        return f"Tool said: {_text_of(last.get('content'))}", None
+    user_text = next((_text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
+    if "__echo_request__" in user_text:
+        return json.dumps(body, sort_keys=True), None
+    return f"Echo: {user_text}", None
+
+
+def _usage(body: dict, reply: str) -> dict:
+    prompt = sum(len(_text_of(m.get("content")).split()) + 1 for m in body.get("messages") or [])
+    completion = max(1, len(reply.split()))
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+async def chat(request: Request) -> Response:
+    body = await request.json()
+    user_text = " ".join(_text_of(m.get("content")) for m in body.get("messages") or [] if m.get("role") == "user")
+    if m := _SLEEP.search(user_text):
+        await asyncio.sleep(float(m.group(1)))
+    if m := _STATUS.search(user_text):
+        status = int(m.group(1))
+        return JSONResponse(
+            {
+                "error": {
+                    "message": f"fake upstream error {status}",
+                    "type": "fake_error",
+                    "code": str(status),
+                }
+            },
+            status_code=status,
+        )
+    text, call = _reply(body)
+    created, cid, model = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}", body.get("model", "fake")
+    finish = "tool_calls" if call else "stop"
+    if not body.get("stream"):
+        message: dict = {"role": "assistant", "content": text or None}
+        if call:
+            message["tool_calls"] = [call]
+        return JSONResponse({
+            "id": cid, "object": "chat.completion", "created": created, "model": model,
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": _usage(body, text),
+        })  # fmt: skip
+    drip = 0.3 if "__drip__" in user_text else 0.0
+    include_usage = (body.get("stream_options") or {}).get("include_usage")
+
+    def chunk(delta: dict, finish_reason: str | None = None, **extra) -> bytes:
+        payload = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra}  # fmt: skip
+        return f"data: {json.dumps(payload)}\n\n".encode()
+
+    async def events():
+        yield chunk({"role": "assistant", "content": ""})
+        if call:
+            name_part = {**call, "function": {"name": call["function"]["name"], "arguments": ""}}
+            yield chunk({"tool_calls": [{"index": 0, **name_part}]})
+            args = call["function"]["arguments"]
+            for i in range(0, len(args), 8):
+                yield chunk({"tool_calls": [{"index": 0, "function": {"arguments": args[i : i + 8]}}]})
+        for word in re.findall(r"\S+\s*", text):
+            if drip:
+                await asyncio.sleep(drip)
+            yield chunk({"content": word})
+        yield chunk({}, finish)
+        if include_usage:
+            usage = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
+                     "choices": [], "usage": _usage(body, text)}  # fmt: skip
+            yield f"data: {json.dumps(usage)}\n\n".encode()
+        yield b"data: [DONE]\n\n"
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+async def models(_: Request) -> Response:
+    return JSONResponse({"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "fake"}]})
+
+
+app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]),
+                        Route("/chat/completions", chat, methods=["POST"]),
+                        Route("/v1/models", models)])  # fmt: skip
+
+
+def serve(port: int) -> None:
+    import uvicorn
+
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
