@@ -1,0 +1,1 @@
+"""Bedrock Converse interface: translation to and from OpenAI, and the event-stream codec."""

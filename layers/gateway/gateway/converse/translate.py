@@ -1,0 +1,550 @@
+"""Bedrock Converse request -> LiteLLM (OpenAI) chat/completions body, and OpenAI response -> Converse.
+
+Top-level request fields, decided one by one (see ``_IGNORED`` / ``_REJECTED``):
+- translated: messages, system, inferenceConfig, toolConfig, outputConfig (textFormat ->
+  ``response_format``, effort -> ``reasoning_effort``), requestMetadata (-> LiteLLM ``metadata``),
+  additionalModelRequestFields (merged; they win over translated fields, but may not set model,
+  messages, stream or stream_options), promptVariables (returned, resolved elsewhere).
+- ignored (hints whose absence changes no answer): modelId (the URL's wins), performanceConfig,
+  serviceTier, projectIdentifier, additionalModelResponseFieldPaths (their fields are simply absent).
+- rejected: guardrailConfig (silently skipping a guardrail the caller asked for would be unsafe;
+  guardrails are configured on the gateway instead); anything the Converse API does not define.
+
+Content: ``cachePoint`` becomes LiteLLM ``cache_control`` on the part (or tool) right before it, and
+is dropped where there is none; ``guardContent`` is sent as plain text/image. A failed tool result
+(``status: "error"``) reaches the model as text prefixed with ``"Error: "``, the one signal every
+provider understands. Documents keep their name, with ``.<format>`` appended as the file name.
+Message order/alternation and toolResult ids are not checked here: stored session history is
+prepended later, so a lone toolResult turn may be valid.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from typing import Any
+
+from gateway.converse.messages import DOCUMENT_MIME, IMAGE_MIME, assistant_content, decode_redacted
+from gateway.errors import ErrorKind, GatewayError, validation
+
+_IGNORED = frozenset(
+    {"modelId", "performanceConfig", "serviceTier", "projectIdentifier", "additionalModelResponseFieldPaths"}
+)
+_REJECTED = {
+    "guardrailConfig": "guardrailConfig is not supported: guardrails are configured on the gateway",
+}
+_RESERVED_EXTRA = ("model", "messages", "stream", "stream_options")
+_PROMPT_ARN = re.compile(r"arn:aws[a-z-]*:bedrock:[^:]*:\d*:prompt/.+")
+_STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "content_filtered",
+}
+_CONVERSE_STOP_REASONS = frozenset(
+    {
+        "end_turn",
+        "tool_use",
+        "max_tokens",
+        "stop_sequence",
+        "guardrail_intervened",
+        "content_filtered",
+        "malformed_model_output",
+        "malformed_tool_use",
+        "model_context_window_exceeded",
+    }
+)
+
+
+@dataclass
+class ConverseCall:
+    openai_body: dict  # ready to POST to LiteLLM /v1/chat/completions (without "stream")
+    session_id: str | None  # additionalModelRequestFields.session_id, removed from the upstream body
+    prompt_variables: dict | None  # body["promptVariables"] as given (resolved elsewhere)
+
+
+def is_prompt_arn(model_id: str) -> bool:
+    """True for a Prompt management ARN, where ``messages`` may be absent (they are appended)."""
+    return bool(_PROMPT_ARN.fullmatch(model_id))
+
+
+# ---------------------------------------------------------------- small validators (path-named errors)
+
+
+def _obj(value: Any, path: str) -> dict:
+    if not isinstance(value, dict):
+        raise validation(f"{path} must be an object")
+    return value
+
+
+def _list(value: Any, path: str, *, non_empty: bool = False) -> list:
+    if not isinstance(value, list):
+        raise validation(f"{path} must be a list")
+    if non_empty and not value:
+        raise validation(f"{path} must not be empty")
+    return value
+
+
+def _str(value: Any, path: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise validation(f"{path} must be a non-empty string")
+    return value
+
+
+def _number(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise validation(f"{path} must be a number")
+    return value
+
+
+def _positive_int(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise validation(f"{path} must be a positive integer")
+    return value
+
+
+def _str_list(value: Any, path: str) -> list[str]:
+    for k, item in enumerate(_list(value, path)):
+        _str(item, f"{path}[{k}]")
+    return value
+
+
+def _known(value: dict, allowed: Collection[str], path: str) -> None:
+    unknown = [k for k in value if k not in allowed]
+    if unknown:
+        raise validation(f"{path} has unknown field(s): {', '.join(sorted(map(str, unknown)))}")
+
+
+def _union(value: Any, path: str, members: Collection[str]) -> tuple[str, Any]:
+    """A Smithy union: an object with exactly one member set (None-valued members count as unset)."""
+    set_members = [k for k, v in _obj(value, path).items() if v is not None]
+    if len(set_members) != 1:
+        got = ", ".join(map(str, set_members)) or "nothing"
+        raise validation(f"{path} must set exactly one of {', '.join(members)} (got {got})")
+    kind = set_members[0]
+    if kind not in members:
+        raise validation(f"{path} has unknown type '{kind}'; expected one of {', '.join(members)}")
+    return kind, value[kind]
+
+
+def _blob(value: Any, path: str) -> str:
+    """A base64 blob as boto3 sends it over JSON; returned unchanged once checked."""
+    if not isinstance(value, str) or not value:
+        raise validation(f"{path} must be a non-empty base64 string")
+    try:
+        base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise validation(f"{path} is not valid base64") from None
+    return value
+
+
+# ---------------------------------------------------------------- content blocks
+
+
+def _text_part(value: Any, path: str) -> dict:
+    if not isinstance(value, str):
+        raise validation(f"{path} must be a string")
+    return {"type": "text", "text": value}
+
+
+def _image_part(value: Any, path: str) -> dict:
+    value = _obj(value, path)
+    fmt = value.get("format")
+    if not isinstance(fmt, str) or fmt not in IMAGE_MIME:
+        raise validation(f"{path}.format must be one of {', '.join(IMAGE_MIME)}")
+    kind, source = _union(value.get("source"), f"{path}.source", ("bytes", "s3Location"))
+    if kind == "s3Location":
+        raise validation(f"{path}.source.s3Location is not supported: send the image as bytes")
+    data = _blob(source, f"{path}.source.bytes")
+    return {"type": "image_url", "image_url": {"url": f"data:{IMAGE_MIME[fmt]};base64,{data}"}}
+
+
+def _document_part(value: Any, path: str) -> dict:
+    value = _obj(value, path)
+    name = _str(value.get("name"), f"{path}.name")
+    kind, source = _union(value.get("source"), f"{path}.source", ("bytes", "text", "content", "s3Location"))
+    fmt = value.get("format", "txt" if kind in ("text", "content") else None)
+    if not isinstance(fmt, str) or fmt not in DOCUMENT_MIME:
+        raise validation(f"{path}.format must be one of {', '.join(DOCUMENT_MIME)}")
+    spath = f"{path}.source.{kind}"
+    if kind == "s3Location":
+        raise validation(f"{spath} is not supported: send the document as bytes")
+    if kind == "bytes":
+        data = _blob(source, spath)
+    else:
+        if kind == "text":
+            text = _text_part(source, spath)["text"]
+        else:
+            texts = [_union(b, f"{spath}[{k}]", ("text",))[1] for k, b in enumerate(_list(source, spath))]
+            text = "\n".join(_text_part(t, f"{spath}[{k}].text")["text"] for k, t in enumerate(texts))
+        data = base64.b64encode(text.encode()).decode("ascii")
+    filename = name if name.endswith(f".{fmt}") else f"{name}.{fmt}"
+    return {
+        "type": "file",
+        "file": {"file_data": f"data:{DOCUMENT_MIME[fmt]};base64,{data}", "filename": filename},
+    }
+
+
+def _guard_part(value: Any, path: str) -> dict:
+    kind, inner = _union(value, path, ("text", "image"))
+    if kind == "image":
+        return _image_part(inner, f"{path}.image")
+    return _text_part(_obj(inner, f"{path}.text").get("text"), f"{path}.text.text")
+
+
+def _cache_control(value: Any, path: str) -> dict:
+    value = _obj(value, path)
+    if value.get("type") != "default":
+        raise validation(f"{path}.type must be default")
+    control = {"type": "ephemeral"}
+    if "ttl" in value:
+        if value["ttl"] not in ("5m", "1h"):
+            raise validation(f"{path}.ttl must be one of 5m, 1h")
+        control["ttl"] = value["ttl"]
+    return control
+
+
+def _tool_call(value: Any, path: str) -> dict:
+    value = _obj(value, path)
+    if "input" not in value:
+        raise validation(f"{path}.input is required")
+    return {
+        "id": _str(value.get("toolUseId"), f"{path}.toolUseId"),
+        "type": "function",
+        "function": {
+            "name": _str(value.get("name"), f"{path}.name"),
+            "arguments": json.dumps(value["input"], ensure_ascii=False),
+        },
+    }
+
+
+_TOOL_RESULT_PARTS: dict[str, Callable[[Any, str], dict]] = {
+    "text": _text_part,
+    "json": lambda v, p: {"type": "text", "text": json.dumps(v, ensure_ascii=False)},
+    "image": _image_part,
+    "document": _document_part,
+}
+
+
+def _tool_message(value: Any, path: str) -> dict:
+    value = _obj(value, path)
+    call_id = _str(value.get("toolUseId"), f"{path}.toolUseId")
+    status = value.get("status", "success")
+    if status not in ("success", "error"):
+        raise validation(f"{path}.status must be one of success, error")
+    parts = []
+    for k, block in enumerate(_list(value.get("content"), f"{path}.content")):
+        kind, inner = _union(block, f"{path}.content[{k}]", _TOOL_RESULT_PARTS)
+        parts.append(_TOOL_RESULT_PARTS[kind](inner, f"{path}.content[{k}].{kind}"))
+    if all(p["type"] == "text" for p in parts):
+        text = "\n".join(p["text"] for p in parts)
+        content: str | list = ("Error: " + text if text else "Error") if status == "error" else text
+    else:
+        content = [{"type": "text", "text": "Error"}, *parts] if status == "error" else parts
+    return {"role": "tool", "tool_call_id": call_id, "content": content}
+
+
+def _thinking_block(value: Any, path: str) -> dict:
+    kind, inner = _union(value, path, ("reasoningText", "redactedContent"))
+    if kind == "redactedContent":
+        return {"type": "redacted_thinking", "data": decode_redacted(_blob(inner, f"{path}.redactedContent"))}
+    inner = _obj(inner, f"{path}.reasoningText")
+    text = _text_part(inner.get("text"), f"{path}.reasoningText.text")["text"]
+    block = {"type": "thinking", "thinking": text}
+    if inner.get("signature") is not None:
+        block["signature"] = _text_part(inner["signature"], f"{path}.reasoningText.signature")["text"]
+    return block
+
+
+# block type -> (builder, role it is allowed in or None for both, bucket)
+_BLOCKS: dict[str, tuple[Callable[[Any, str], dict], str | None, str]] = {
+    "text": (_text_part, None, "parts"),
+    "guardContent": (_guard_part, None, "parts"),
+    "image": (_image_part, "user", "parts"),
+    "document": (_document_part, "user", "parts"),
+    "toolUse": (_tool_call, "assistant", "tool_calls"),
+    "toolResult": (_tool_message, "user", "tool_messages"),
+    "reasoningContent": (_thinking_block, "assistant", "thinking"),
+}
+_UNSUPPORTED_BLOCKS = ("video", "audio", "citationsContent", "searchResult", "toolAddition", "toolRemoval")
+_BLOCK_TYPES = (*_BLOCKS, "cachePoint", *_UNSUPPORTED_BLOCKS)
+_SYSTEM_BLOCK_TYPES = ("text", "guardContent", "cachePoint")
+
+
+def _convert_blocks(blocks: list, path: str, role: str, types: tuple = _BLOCK_TYPES) -> dict[str, list]:
+    """Converse content blocks -> OpenAI pieces, sorted into buckets (parts, tool_calls, ...)."""
+    out: dict[str, list] = {"parts": [], "tool_calls": [], "tool_messages": [], "thinking": []}
+    previous: dict | None = None  # the part a following cachePoint applies to
+    for j, block in enumerate(blocks):
+        bpath = f"{path}[{j}]"
+        kind, value = _union(block, bpath, types)
+        if kind == "cachePoint":
+            control = _cache_control(value, f"{bpath}.cachePoint")
+            if previous is not None:
+                previous["cache_control"] = control
+            continue
+        if kind in _UNSUPPORTED_BLOCKS:
+            raise validation(f"{bpath}.{kind} content blocks are not supported by this gateway")
+        build, allowed_role, bucket = _BLOCKS[kind]
+        if allowed_role is not None and role != allowed_role:
+            raise validation(f"{bpath}.{kind} is only allowed in {allowed_role} messages")
+        piece = build(value, f"{bpath}.{kind}")
+        out[bucket].append(piece)
+        previous = piece if bucket == "parts" else None
+    return out
+
+
+def _content(parts: list[dict]) -> str | list[dict]:
+    """A single plain text part travels as a string (cheapest, understood by every provider)."""
+    if len(parts) == 1 and parts[0]["type"] == "text" and "cache_control" not in parts[0]:
+        return parts[0]["text"]
+    return parts
+
+
+def _message(msg: Any, path: str) -> list[dict]:
+    msg = _obj(msg, path)
+    _known(msg, ("role", "content"), path)
+    role = msg.get("role")
+    if role not in ("user", "assistant"):
+        raise validation(f"{path}.role must be one of user, assistant")
+    got = _convert_blocks(_list(msg.get("content"), f"{path}.content", non_empty=True), f"{path}.content", role)
+    if role == "assistant":
+        out: dict[str, Any] = {
+            "role": "assistant",
+            # OpenAI allows null content only next to tool_calls
+            "content": _content(got["parts"]) if got["parts"] else (None if got["tool_calls"] else ""),
+        }
+        if got["tool_calls"]:
+            out["tool_calls"] = got["tool_calls"]
+        if got["thinking"]:
+            out["thinking_blocks"] = got["thinking"]
+            out["reasoning_content"] = "".join(t.get("thinking", "") for t in got["thinking"])
+        return [out]
+    # OpenAI wants tool results right after the assistant's tool_calls, before any new user text.
+    user = [{"role": "user", "content": _content(got["parts"])}] if got["parts"] else []
+    if not user and not got["tool_messages"]:
+        raise validation(f"{path}.content has no content besides cache points")
+    return got["tool_messages"] + user
+
+
+# ---------------------------------------------------------------- top-level fields
+
+
+def _system(value: Any) -> list[dict]:
+    got = _convert_blocks(_list(value, "system"), "system", "system", _SYSTEM_BLOCK_TYPES)
+    return [{"role": "system", "content": _content(got["parts"])}] if got["parts"] else []
+
+
+_INFERENCE: dict[str, tuple[str, Callable[[Any, str], Any]]] = {
+    "maxTokens": ("max_tokens", _positive_int),
+    "temperature": ("temperature", _number),
+    "topP": ("top_p", _number),
+    "stopSequences": ("stop", _str_list),
+}
+
+
+def _inference(value: Any, body: dict) -> None:
+    value = _obj(value, "inferenceConfig")
+    _known(value, _INFERENCE, "inferenceConfig")
+    for key, item in value.items():
+        if item is not None:
+            name, check = _INFERENCE[key]
+            body[name] = check(item, f"inferenceConfig.{key}")
+
+
+def _tool_spec(value: Any, path: str) -> dict:
+    value = _obj(value, path)
+    _known(value, ("name", "description", "inputSchema", "strict"), path)
+    fn: dict[str, Any] = {"name": _str(value.get("name"), f"{path}.name")}
+    if value.get("description") is not None:
+        fn["description"] = _str(value["description"], f"{path}.description")
+    _, schema = _union(value.get("inputSchema"), f"{path}.inputSchema", ("json",))
+    fn["parameters"] = _obj(schema, f"{path}.inputSchema.json")
+    if value.get("strict") is not None:
+        if not isinstance(value["strict"], bool):
+            raise validation(f"{path}.strict must be a boolean")
+        fn["strict"] = value["strict"]
+    return {"type": "function", "function": fn}
+
+
+def _tool_choice(value: Any) -> str | dict:
+    kind, inner = _union(value, "toolConfig.toolChoice", ("auto", "any", "tool"))
+    if kind == "tool":
+        name = _str(_obj(inner, "toolConfig.toolChoice.tool").get("name"), "toolConfig.toolChoice.tool.name")
+        return {"type": "function", "function": {"name": name}}
+    return "auto" if kind == "auto" else "required"
+
+
+def _tools(value: Any, body: dict) -> None:
+    value = _obj(value, "toolConfig")
+    _known(value, ("tools", "toolChoice"), "toolConfig")
+    tools: list[dict] = []
+    for k, item in enumerate(_list(value.get("tools"), "toolConfig.tools", non_empty=True)):
+        path = f"toolConfig.tools[{k}]"
+        kind, inner = _union(item, path, ("toolSpec", "systemTool", "cachePoint"))
+        if kind == "systemTool":
+            raise validation(f"{path}.systemTool is not supported by this gateway")
+        if kind == "cachePoint":
+            control = _cache_control(inner, f"{path}.cachePoint")
+            if tools:
+                tools[-1]["cache_control"] = control
+            continue
+        tools.append(_tool_spec(inner, f"{path}.toolSpec"))
+    if not tools:
+        raise validation("toolConfig.tools must contain at least one toolSpec")
+    body["tools"] = tools
+    if value.get("toolChoice") is not None:
+        body["tool_choice"] = _tool_choice(value["toolChoice"])
+
+
+def _output_config(value: Any, body: dict) -> None:
+    value = _obj(value, "outputConfig")
+    _known(value, ("textFormat", "effort"), "outputConfig")
+    if value.get("effort") is not None:
+        body["reasoning_effort"] = _str(value["effort"], "outputConfig.effort")
+    if value.get("textFormat") is None:
+        return
+    fmt = _obj(value["textFormat"], "outputConfig.textFormat")
+    if fmt.get("type") != "json_schema":
+        raise validation("outputConfig.textFormat.type must be json_schema")
+    _, spec = _union(fmt.get("structure"), "outputConfig.textFormat.structure", ("jsonSchema",))
+    spec = _obj(spec, "outputConfig.textFormat.structure.jsonSchema")
+    path = "outputConfig.textFormat.structure.jsonSchema.schema"
+    try:
+        schema = json.loads(_str(spec.get("schema"), path))
+    except ValueError:
+        raise validation(f"{path} must be a JSON string") from None
+    json_schema = {"name": spec.get("name") or "response", "schema": _obj(schema, path)}
+    if spec.get("description"):
+        json_schema["description"] = spec["description"]
+    body["response_format"] = {"type": "json_schema", "json_schema": json_schema}
+
+
+def _metadata(value: Any, body: dict) -> None:
+    for key, item in _obj(value, "requestMetadata").items():
+        if not isinstance(item, str):
+            raise validation(f"requestMetadata.{key} must be a string")
+    body["metadata"] = dict(value)
+
+
+_FIELDS: dict[str, Callable[[Any, dict], None]] = {
+    "inferenceConfig": _inference,
+    "toolConfig": _tools,
+    "outputConfig": _output_config,
+    "requestMetadata": _metadata,
+}
+_KNOWN_FIELDS = frozenset(
+    {*_FIELDS, *_IGNORED, *_REJECTED, "messages", "system", "additionalModelRequestFields", "promptVariables"}
+)
+
+
+def converse_request_to_openai(model_id: str, body: Any) -> ConverseCall:
+    """Translate a Converse/ConverseStream JSON body; raises ``validation(...)`` naming the bad field."""
+    body = _obj(body, "request body")
+    _known(body, _KNOWN_FIELDS, "request body")
+    for field, message in _REJECTED.items():
+        if body.get(field) is not None:
+            raise validation(message)
+
+    messages: list[dict] = []
+    if body.get("system") is not None:
+        messages.extend(_system(body["system"]))
+    raw_messages = body.get("messages")
+    prompt_arn = is_prompt_arn(model_id)
+    if raw_messages is None and prompt_arn:
+        raw_messages = []
+    for i, msg in enumerate(_list(raw_messages, "messages", non_empty=not prompt_arn)):
+        messages.extend(_message(msg, f"messages[{i}]"))
+
+    out: dict[str, Any] = {"model": model_id, "messages": messages}
+    for field, apply in _FIELDS.items():
+        if body.get(field) is not None:
+            apply(body[field], out)
+
+    session_id = None
+    if body.get("additionalModelRequestFields") is not None:
+        extra = dict(_obj(body["additionalModelRequestFields"], "additionalModelRequestFields"))
+        if "session_id" in extra:
+            session_id = _str(extra.pop("session_id"), "additionalModelRequestFields.session_id")
+        for key in _RESERVED_EXTRA:
+            if key in extra:
+                raise validation(f"additionalModelRequestFields.{key} is not allowed: it is set by the gateway")
+        out.update(extra)
+
+    variables = body.get("promptVariables")
+    if variables is not None:
+        _obj(variables, "promptVariables")
+    return ConverseCall(openai_body=out, session_id=session_id, prompt_variables=variables)
+
+
+# ---------------------------------------------------------------- response
+
+
+def stop_reason_from_finish(finish_reason: str | None) -> str:
+    """OpenAI ``finish_reason`` -> Converse ``stopReason``; Converse values pass, unknown -> end_turn."""
+    if not isinstance(finish_reason, str):
+        return "end_turn"
+    if finish_reason in _CONVERSE_STOP_REASONS:
+        return finish_reason
+    return _STOP_REASONS.get(finish_reason, "end_turn")
+
+
+def _count(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return int(value)
+
+
+def converse_usage(usage: Any) -> dict:
+    """OpenAI/LiteLLM usage -> Converse TokenUsage.
+
+    LiteLLM's ``prompt_tokens`` include cache reads and writes (OpenAI semantics) while Bedrock's
+    ``inputTokens`` exclude them, so they are subtracted; ``totalTokens`` is the same in both.
+    """
+    usage = usage if isinstance(usage, dict) else {}
+    details = usage.get("prompt_tokens_details")
+    details = details if isinstance(details, dict) else {}
+    prompt = _count(usage.get("prompt_tokens")) or 0
+    completion = _count(usage.get("completion_tokens")) or 0
+    read = _count(usage.get("cache_read_input_tokens"))
+    read = read if read is not None else _count(details.get("cached_tokens"))
+    write = _count(usage.get("cache_creation_input_tokens"))
+    write = write if write is not None else _count(details.get("cache_creation_tokens"))
+    out = {
+        "inputTokens": max(prompt - (read or 0) - (write or 0), 0),
+        "outputTokens": completion,
+        "totalTokens": _count(usage.get("total_tokens")) or prompt + completion,
+    }
+    if read is not None:
+        out["cacheReadInputTokens"] = read
+    if write is not None:
+        out["cacheWriteInputTokens"] = write
+    return out
+
+
+def openai_response_to_converse(response: dict, latency_ms: int) -> dict:
+    """A LiteLLM chat completion -> the Converse response body.
+
+    If the model called tools but the provider reported a plain ``stop`` (some do), the stop reason
+    is ``tool_use``: agent loops built on Converse key off exactly that value.
+    """
+    choices = response.get("choices") if isinstance(response, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise GatewayError(ErrorKind.MODEL_ERROR, "upstream returned a response without choices")
+    choice = choices[0]
+    message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
+    content = assistant_content(message)
+    stop = stop_reason_from_finish(choice.get("finish_reason"))
+    if stop == "end_turn" and any("toolUse" in block for block in content):
+        stop = "tool_use"
+    return {
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": stop,
+        "usage": converse_usage(response.get("usage")),
+        "metrics": {"latencyMs": latency_ms},
+    }
