@@ -203,6 +203,10 @@ class LocalStack:
         wait_until(http_ok(f"{self.litellm_url}/health/readiness"), child=child, timeout=180, what="LiteLLM proxy")
 
     def _middleware(self) -> None:
+        self.start_middleware("middleware", self.options.gateway_port)
+
+    def start_middleware(self, name: str, port: int, *, tls: tuple[Path, Path] | None = None) -> str:
+        """Serve the middleware (another instance, e.g. over TLS with ``tls=(cert, key)``); its URL."""
         env = self._child_env(
             PYTHONPATH=os.pathsep.join([str(REPO_ROOT / "layers" / "gateway"), self.env.get("PYTHONPATH", "")]),
             LITELLM_BASE_URL=self.litellm_url,
@@ -212,10 +216,22 @@ class LocalStack:
         )
         argv = [
             sys.executable, "-m", "uvicorn", "--app-dir", str(REPO_ROOT / "functions" / "api"),
-            "--host", "127.0.0.1", "--port", str(self.options.gateway_port), "--no-access-log", "main:app",
+            "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "main:app",
         ]  # fmt: skip
-        child = self._spawn("middleware", argv, env)
-        wait_until(http_ok(f"{self.gateway_url}/gateway/health"), child=child, timeout=60, what="middleware")
+        scheme = "http"
+        if tls:
+            argv += ["--ssl-certfile", str(tls[0]), "--ssl-keyfile", str(tls[1])]
+            scheme = "https"
+        child = self._spawn(name, argv, env)
+        url = f"{scheme}://127.0.0.1:{port}"
+        verify = str(tls[0]) if tls else True
+        wait_until(
+            lambda: httpx.get(f"{url}/gateway/health", verify=verify, timeout=2).status_code == 200,
+            child=child,
+            timeout=60,
+            what=name,
+        )
+        return url
 
     def _spawn(self, name: str, argv: list[str], env: Mapping[str, str] | None = None) -> Child:
         child = Child(name, argv, env or self._child_env(), self.log_dir, REPO_ROOT)

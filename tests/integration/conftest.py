@@ -19,6 +19,8 @@ import pytest
 from devstack.processes import Child, free_port, http_ok, wait_until
 from devstack.stack import REPO_ROOT, LocalStack, StackOptions
 
+from tests.support.tls import self_signed_loopback_cert
+
 TEST_CONFIG = Path(__file__).with_name("litellm-test-config.yaml")
 
 
@@ -76,3 +78,10 @@ def user_key(stack: LocalStack, master_key: str) -> str:
     )
     assert response.status_code == 200, response.text
     return response.json()["key"]
+
+
+@pytest.fixture(scope="session")
+def tls_gateway(stack: LocalStack, tmp_path_factory) -> tuple[str, Path]:
+    """A second middleware instance served over HTTPS (self-signed): (URL, CA bundle path)."""
+    cert, key = self_signed_loopback_cert(tmp_path_factory.mktemp("tls"))
+    return stack.start_middleware("middleware-tls", free_port(), tls=(cert, key)), cert

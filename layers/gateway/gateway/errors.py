@@ -43,11 +43,15 @@ class ErrorKind(Enum):
 class GatewayError(Exception):
     """An error the client should see; ``message`` must be safe to show (no secrets, no traces)."""
 
-    def __init__(self, kind: ErrorKind, message: str, *, param: str | None = None) -> None:
+    def __init__(
+        self, kind: ErrorKind, message: str, *, param: str | None = None, upstream: tuple[int, bytes] | None = None
+    ) -> None:
         super().__init__(message)
         self.kind = kind
         self.message = message
         self.param = param
+        # LiteLLM's own (OpenAI-format) error answer, relayed as is on OpenAI routes
+        self.upstream = upstream
 
     def openai_body(self) -> dict:
         shape = self.kind.shape
@@ -113,4 +117,4 @@ def upstream_error(status: int, body: bytes) -> GatewayError:
             message = str(parsed["detail"])
     except (ValueError, UnicodeDecodeError):
         pass
-    return GatewayError(kind_for_upstream_status(status), message)
+    return GatewayError(kind_for_upstream_status(status), message, upstream=(status, body))

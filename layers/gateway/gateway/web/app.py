@@ -12,6 +12,7 @@ from gateway.errors import GatewayError
 from gateway.settings import Settings, get_settings
 from gateway.web.auth import AuthMiddleware
 from gateway.web.context import GatewayContext
+from gateway.web.converse_routes import converse, converse_stream
 from gateway.web.errors import handle_gateway_error, handle_unexpected_error
 from gateway.web.openai_routes import chat_completions
 from gateway.web.proxy import proxy_to_litellm
@@ -30,6 +31,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/gateway/health", health, methods=["GET"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/chat/completions", chat_completions, methods=["POST"]),
+        Route("/bedrock/model/{model_id:path}/converse", converse, methods=["POST"]),
+        Route("/bedrock/model/{model_id:path}/converse-stream", converse_stream, methods=["POST"]),
         Route("/{path:path}", proxy_to_litellm, methods=ALL_METHODS),
     ]
     app = Starlette(

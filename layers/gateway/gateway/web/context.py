@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gateway.chat.service import ChatService
+from gateway.history.config import HistoryConfig
+from gateway.history.store import HistoryStore
 from gateway.identity.authenticator import Authenticator
 from gateway.settings import Settings
 from gateway.upstream import LiteLLMClient
@@ -14,6 +17,7 @@ class GatewayContext:
     settings: Settings
     upstream: LiteLLMClient
     authenticator: Authenticator
+    chat: ChatService
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatewayContext:
@@ -29,4 +33,10 @@ class GatewayContext:
             cache_ttl=settings.key_cache_ttl,
             cache_size=settings.key_cache_size,
         )
-        return cls(settings=settings, upstream=upstream, authenticator=authenticator)
+        history = HistoryStore(HistoryConfig.from_env())
+        return cls(
+            settings=settings,
+            upstream=upstream,
+            authenticator=authenticator,
+            chat=ChatService(upstream, history),
+        )

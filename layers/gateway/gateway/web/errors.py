@@ -6,6 +6,8 @@ speaks OpenAI (``{"error": {...}}``).
 
 from __future__ import annotations
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -22,7 +24,19 @@ def is_bedrock_path(path: str) -> bool:
 def error_response(error: GatewayError, path: str) -> Response:
     if is_bedrock_path(path):
         return JSONResponse(error.bedrock_body(), status_code=error.bedrock_status(), headers=error.bedrock_headers())
+    if error.upstream is not None and _is_openai_error(error.upstream[1]):
+        status, body = error.upstream
+        return Response(body, status_code=status, media_type="application/json")
     return JSONResponse(error.openai_body(), status_code=error.openai_status())
+
+
+def _is_openai_error(body: bytes) -> bool:
+    """LiteLLM's error bodies are OpenAI-shaped (``{"error": {...}}``); relay only those."""
+    try:
+        parsed = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(parsed, dict) and isinstance(parsed.get("error"), dict)
 
 
 async def handle_gateway_error(request: Request, exc: Exception) -> Response:

@@ -1,29 +1,56 @@
-"""``POST /v1/chat/completions`` and ``/chat/completions``: OpenAI in, OpenAI out, via LiteLLM."""
+"""``POST /v1/chat/completions`` and ``/chat/completions``: OpenAI in, OpenAI out, via LiteLLM.
+
+Gateway fields ride in the body (the OpenAI SDK's ``extra_body``): ``session_id`` continues a
+stored conversation; the answer carries the session's id (sync: top-level ``session_id``;
+stream: on the first chunk).
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from gateway.upstream import forwardable_headers
-from gateway.web.proxy import relay_response
-from gateway.web.requests import read_json_object
+from gateway.chat.service import ChatRequest, ChatStream, session_id_field
+from gateway.chat.sse import DONE
+from gateway.errors import GatewayError
+from gateway.web.requests import principal_of, read_json_object, upstream_authorization
 
-CHAT_PATH = "/v1/chat/completions"
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 async def chat_completions(request: Request) -> Response:
     gw = request.app.state.gw
+    principal = principal_of(request)
     body = await read_json_object(request)
-    stream = body.get("stream") is True
-    upstream = await gw.upstream.send(
-        "POST",
-        CHAT_PATH,
-        headers=forwardable_headers(request.headers.items(), drop=("accept-encoding",)),
-        content=json.dumps(body, separators=(",", ":")).encode(),
-        stream=True,
+    chat_request = ChatRequest(
+        body=body,
+        session_id=session_id_field(body.pop("session_id", None), "session_id"),
+        prompt_variables=body.pop("promptVariables", None),
     )
-    del stream  # LiteLLM answers SSE or JSON by itself; both are relayed as they arrive
-    return relay_response(upstream)
+    turn = await gw.chat.prepare(principal, chat_request)
+    authorization = await upstream_authorization(request, principal)
+    if body.get("stream") is not True:
+        data, headers = await gw.chat.complete(turn, authorization)
+        if turn.session_id:
+            data["session_id"] = turn.session_id
+        return JSONResponse(data, headers=headers)
+    include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+    stream = await gw.chat.stream(turn, authorization, include_usage=include_usage)
+    return StreamingResponse(_sse(stream), media_type="text/event-stream", headers=stream.headers)
+
+
+async def _sse(stream: ChatStream) -> AsyncIterator[bytes]:
+    """Relay upstream events as they arrive; only the first chunk is rewritten (to add session_id)."""
+    first = True
+    try:
+        async for data, chunk in stream.events():
+            if first and chunk is not None and stream.turn.session_id:
+                chunk["session_id"] = stream.turn.session_id
+                data = _dumps(chunk)
+                first = False
+            yield f"data: {data}\n\n".encode() if data != DONE else b"data: [DONE]\n\n"
+    except GatewayError as exc:
+        yield f"data: {_dumps(exc.openai_body())}\n\n".encode()

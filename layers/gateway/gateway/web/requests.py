@@ -26,3 +26,8 @@ async def read_json_object(request: Request) -> dict:
 
 def principal_of(request: Request) -> Principal:
     return request.scope["state"]["principal"]
+
+
+async def upstream_authorization(request: Request, principal: Principal) -> str:
+    """The credential LiteLLM sees for this caller: their own key (so LiteLLM's budgets apply)."""
+    return request.headers.get("authorization", "")

@@ -1,0 +1,1 @@
+"""One chat turn, whatever the wire format: prompt → history → LiteLLM → history."""

@@ -1,0 +1,182 @@
+"""A chat turn: history in, LiteLLM call, history out — shared by the OpenAI and Converse routes.
+
+Ordering sent upstream: the request's own system/developer messages, then the stored history,
+then the request's new messages. Stored per turn: the new (non-system) messages and the complete
+assistant reply. A failed or interrupted model call stores nothing. History is written after the
+reply is complete (for streams: after the last content chunk, before the stream's final frame),
+so the first byte never waits for a history write.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio.to_thread
+import httpx
+
+from gateway.chat.accumulate import ReplyAccumulator
+from gateway.chat.sse import DONE, parse_chunk, sse_data
+from gateway.errors import ErrorKind, GatewayError, upstream_error, validation
+from gateway.history.store import HistoryStore, SessionTurn
+from gateway.identity.principal import Principal
+from gateway.upstream import LiteLLMClient
+
+CHAT_PATH = "/v1/chat/completions"
+INSTRUCTION_ROLES = frozenset({"system", "developer"})
+_STORED_ASSISTANT_FIELDS = ("role", "content", "tool_calls", "reasoning_content", "thinking_blocks")
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
+@dataclass
+class ChatRequest:
+    """An OpenAI-format chat body plus the gateway's own fields, already taken out of it."""
+
+    body: dict
+    session_id: str | None = None
+    prompt_variables: dict | None = None
+
+
+@dataclass
+class PreparedTurn:
+    body: dict  # what LiteLLM receives
+    new_messages: list[dict] = field(default_factory=list)
+    session: SessionTurn | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def session_id(self) -> str | None:
+        return self.session.session_id if self.session else None
+
+    def latency_ms(self) -> int:
+        return int((time.monotonic() - self.started) * 1000)
+
+
+def session_id_field(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise validation(f"{name} must be a non-empty string", param=name)
+    return value.strip()
+
+
+def stored_reply(message: dict) -> dict:
+    """The assistant message in canonical form (no provider-specific extras)."""
+    kept = {k: message[k] for k in _STORED_ASSISTANT_FIELDS if message.get(k) not in (None, [], "")}
+    kept["role"] = "assistant"
+    kept.setdefault("content", None)
+    return kept
+
+
+class ChatService:
+    def __init__(self, upstream: LiteLLMClient, history: HistoryStore | None) -> None:
+        self.upstream = upstream
+        self.history = history
+
+    async def prepare(self, principal: Principal, request: ChatRequest) -> PreparedTurn:
+        body = dict(request.body)
+        messages = body.get("messages")
+        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+            raise validation("messages must be a list of message objects", param="messages")
+        if self.history is None:
+            return PreparedTurn(body)
+        instructions = [m for m in messages if m.get("role") in INSTRUCTION_ROLES]
+        new_messages = [m for m in messages if m.get("role") not in INSTRUCTION_ROLES]
+        await anyio.to_thread.run_sync(self.history.check_size, new_messages)
+        if request.session_id:
+            session = await anyio.to_thread.run_sync(self.history.load_for_turn, request.session_id, principal)
+        else:
+            session = await anyio.to_thread.run_sync(self.history.start_session, principal.owner_id)
+        body["messages"] = [*instructions, *session.messages, *new_messages]
+        return PreparedTurn(body, new_messages, session)
+
+    async def complete(self, turn: PreparedTurn, authorization: str) -> tuple[dict, dict[str, str]]:
+        """The non-streamed answer (stored in history) and LiteLLM's ``x-litellm-*`` headers."""
+        body = {**turn.body, "stream": False}
+        body.pop("stream_options", None)
+        response = await self._post(body, authorization, stream=False)
+        if response.status_code >= 300:
+            raise upstream_error(response.status_code, response.content)
+        try:
+            data = response.json()
+            message = data["choices"][0]["message"]
+        except (ValueError, KeyError, IndexError, TypeError):
+            raise GatewayError(ErrorKind.MODEL_ERROR, "the model returned an answer the gateway cannot read") from None
+        await self._record(turn, message)
+        return data, litellm_headers(response.headers)
+
+    async def stream(self, turn: PreparedTurn, authorization: str, *, include_usage: bool) -> ChatStream:
+        """Open the upstream stream; errors before the first byte raise here (a normal error answer)."""
+        body = {**turn.body, "stream": True}
+        if include_usage:
+            body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+        response = await self._post(body, authorization, stream=True)
+        if response.status_code >= 300:
+            content = await response.aread()
+            await response.aclose()
+            raise upstream_error(response.status_code, content)
+        return ChatStream(self, turn, response)
+
+    async def _post(self, body: dict, authorization: str, *, stream: bool):
+        headers = {"authorization": authorization, "content-type": "application/json"}
+        content = _dumps(body).encode()
+        return await self.upstream.send("POST", CHAT_PATH, headers=headers, content=content, stream=stream)
+
+    async def _record(self, turn: PreparedTurn, reply: dict) -> None:
+        if self.history is None or turn.session is None:
+            return
+        messages = [*turn.new_messages, stored_reply(reply)]
+        await anyio.to_thread.run_sync(self.history.append, turn.session, messages, turn.body.get("model"))
+
+
+def litellm_headers(headers) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if k.lower().startswith("x-litellm-")}
+
+
+class ChatStream:
+    """An open upstream stream: iterate ``events()``; history is stored once the reply is complete."""
+
+    def __init__(self, service: ChatService, turn: PreparedTurn, response) -> None:
+        self._service = service
+        self.turn = turn
+        self._response = response
+        self.reply = ReplyAccumulator()
+        self.headers = litellm_headers(response.headers)
+
+    async def events(self) -> AsyncIterator[tuple[str, dict | None]]:
+        """(raw ``data`` payload, parsed chunk or None) for every upstream event, ``[DONE]`` last.
+
+        Before yielding ``[DONE]`` (or ending, if upstream never sends it) the complete reply is
+        stored; a stream that carried an error chunk or broke off stores nothing.
+        """
+        failed = False
+        try:
+            async for data in sse_data(_lines(self._response)):
+                if data == DONE:
+                    break
+                chunk = parse_chunk(data)
+                if chunk is not None:
+                    if "error" in chunk:
+                        failed = True
+                    else:
+                        self.reply.feed(chunk)
+                yield data, chunk
+            if not failed and self.reply.finish_reason:
+                await self._service._record(self.turn, self.reply.message())
+            yield DONE, None
+        finally:
+            await self._response.aclose()
+
+
+async def _lines(response) -> AsyncIterator[str]:
+    """Upstream lines; a connection lost mid-stream becomes a gateway error (an error frame/event)."""
+    try:
+        async for line in response.aiter_lines():
+            yield line
+    except httpx.TimeoutException:
+        raise GatewayError(ErrorKind.TIMEOUT, "the model stream stalled") from None
+    except httpx.HTTPError:
+        raise GatewayError(ErrorKind.UPSTREAM_UNREACHABLE, "the model stream broke off") from None

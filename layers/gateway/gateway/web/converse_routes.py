@@ -1,0 +1,67 @@
+"""``POST /bedrock/model/{modelId}/converse`` and ``/converse-stream``: Bedrock Converse in and out.
+
+boto3 URL-encodes ``modelId`` (a prompt ARN holds ``:`` and ``/``); the server decodes the path,
+so the route takes everything between ``/model/`` and the last segment. The session id of the
+turn travels in the ``x-session-id`` response header.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from gateway.chat.service import ChatRequest, ChatStream, session_id_field
+from gateway.converse.eventstream import CONTENT_TYPE, encode_event, encode_gateway_error
+from gateway.converse.stream import ConverseStreamTranslator
+from gateway.converse.translate import converse_request_to_openai, openai_response_to_converse
+from gateway.errors import GatewayError
+from gateway.web.requests import principal_of, read_json_object, upstream_authorization
+
+SESSION_HEADER = "x-session-id"
+
+
+async def _prepare(request: Request):
+    gw = request.app.state.gw
+    principal = principal_of(request)
+    body = await read_json_object(request)
+    call = converse_request_to_openai(request.path_params["model_id"], body)
+    chat_request = ChatRequest(
+        body=call.openai_body,
+        session_id=session_id_field(call.session_id, "additionalModelRequestFields.session_id"),
+        prompt_variables=call.prompt_variables,
+    )
+    turn = await gw.chat.prepare(principal, chat_request)
+    return gw, turn, await upstream_authorization(request, principal)
+
+
+def _session_headers(session_id: str | None) -> dict[str, str]:
+    return {SESSION_HEADER: session_id} if session_id else {}
+
+
+async def converse(request: Request) -> Response:
+    gw, turn, authorization = await _prepare(request)
+    data, _ = await gw.chat.complete(turn, authorization)
+    return JSONResponse(openai_response_to_converse(data, turn.latency_ms()), headers=_session_headers(turn.session_id))
+
+
+async def converse_stream(request: Request) -> Response:
+    gw, turn, authorization = await _prepare(request)
+    stream = await gw.chat.stream(turn, authorization, include_usage=True)
+    return StreamingResponse(_frames(stream), media_type=CONTENT_TYPE, headers=_session_headers(turn.session_id))
+
+
+async def _frames(stream: ChatStream) -> AsyncIterator[bytes]:
+    """Translate upstream chunks to event-stream frames as they arrive; errors become exception frames."""
+    translator = ConverseStreamTranslator()
+    try:
+        async for _, chunk in stream.events():
+            if chunk is None:
+                continue
+            events = translator.feed(chunk)
+            if events:
+                yield b"".join(encode_event(name, payload) for name, payload in events)
+        yield b"".join(encode_event(name, payload) for name, payload in translator.finish(stream.turn.latency_ms()))
+    except GatewayError as exc:
+        yield encode_gateway_error(exc)
