@@ -205,7 +205,9 @@ class LocalStack:
     def _middleware(self) -> None:
         self.start_middleware("middleware", self.options.gateway_port)
 
-    def start_middleware(self, name: str, port: int, *, tls: tuple[Path, Path] | None = None) -> str:
+    def start_middleware(
+        self, name: str, port: int, *, tls: tuple[Path, Path] | None = None, env_overrides: Mapping[str, str] = {}
+    ) -> str:
         """Serve the middleware (another instance, e.g. over TLS with ``tls=(cert, key)``); its URL."""
         env = self._child_env(
             PYTHONPATH=os.pathsep.join([str(REPO_ROOT / "layers" / "gateway"), self.env.get("PYTHONPATH", "")]),
@@ -214,6 +216,7 @@ class LocalStack:
             GATEWAY_AUTH_MODE="inline",
             HISTORY_TABLE_NAME=self.env.get("HISTORY_TABLE_NAME", HISTORY_TABLE),
         )
+        env.update(env_overrides)
         argv = [
             sys.executable, "-m", "uvicorn", "--app-dir", str(REPO_ROOT / "functions" / "api"),
             "--host", "127.0.0.1", "--port", str(port), "--no-access-log", "main:app",

@@ -18,7 +18,6 @@ import pytest
 
 from devstack.processes import Child, free_port, http_ok, wait_until
 from devstack.stack import REPO_ROOT, LocalStack, StackOptions
-
 from tests.support.tls import self_signed_loopback_cert
 
 TEST_CONFIG = Path(__file__).with_name("litellm-test-config.yaml")
@@ -67,17 +66,22 @@ def gateway_url(stack: LocalStack) -> str:
     return stack.gateway_url
 
 
-@pytest.fixture(scope="session")
-def user_key(stack: LocalStack, master_key: str) -> str:
-    """A virtual key of a LiteLLM user created through the gateway's proxied admin route."""
+def new_user_key(gateway_url: str, master_key: str, name: str) -> tuple[str, str]:
+    """(user_id, key) of a new LiteLLM internal user, created through the gateway's proxied admin route."""
+    user_id = f"{name}-{secrets.token_hex(4)}"
     response = httpx.post(
-        f"{stack.gateway_url}/user/new",
+        f"{gateway_url}/user/new",
         headers={"Authorization": f"Bearer {master_key}"},
-        json={"user_id": "alice-" + secrets.token_hex(4), "user_role": "internal_user"},
+        json={"user_id": user_id, "user_role": "internal_user"},
         timeout=30,
     )
     assert response.status_code == 200, response.text
-    return response.json()["key"]
+    return user_id, response.json()["key"]
+
+
+@pytest.fixture(scope="session")
+def user_key(stack: LocalStack, master_key: str) -> str:
+    return new_user_key(stack.gateway_url, master_key, "alice")[1]
 
 
 @pytest.fixture(scope="session")

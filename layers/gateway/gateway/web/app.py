@@ -14,6 +14,7 @@ from gateway.web.auth import AuthMiddleware
 from gateway.web.context import GatewayContext
 from gateway.web.converse_routes import converse, converse_stream
 from gateway.web.errors import handle_gateway_error, handle_unexpected_error
+from gateway.web.history_routes import bedrock_chat_history, chat_history, session_ids
 from gateway.web.openai_routes import chat_completions
 from gateway.web.proxy import proxy_to_litellm
 
@@ -33,6 +34,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/chat/completions", chat_completions, methods=["POST"]),
         Route("/bedrock/model/{model_id:path}/converse", converse, methods=["POST"]),
         Route("/bedrock/model/{model_id:path}/converse-stream", converse_stream, methods=["POST"]),
+        Route("/chat-history", chat_history, methods=["POST"]),
+        Route("/bedrock/chat-history", bedrock_chat_history, methods=["POST"]),
+        Route("/session-ids", session_ids, methods=["POST"]),
         Route("/{path:path}", proxy_to_litellm, methods=ALL_METHODS),
     ]
     app = Starlette(
