@@ -8,7 +8,7 @@ REQUIREMENTS := requirements-dev.txt layers/gateway/requirements.txt litellm_ser
 STAMP := $(VENV)/.installed
 export PYTHONPATH := $(CURDIR)/layers/gateway:$(CURDIR)/scripts:$(CURDIR)
 
-.PHONY: install local test lint format bench synth deploy clean
+.PHONY: install local test lint format bench synth bootstrap deploy destroy clean
 
 $(STAMP): $(REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -37,5 +37,30 @@ format: install
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+CDK_CLI_VERSION := 2.1148.1
+CDK := .local/cdk-cli/node_modules/.bin/cdk
+
+$(CDK):
+	npm install --prefix .local/cdk-cli --no-audit --no-fund --no-save aws-cdk@$(CDK_CLI_VERSION)
+
+## Offline synth into cdk.out/ (cdk-nag runs and fails the synth on findings; no credentials, no Docker).
+synth: install
+	CDK_OUTDIR=cdk.out $(PY) cdk/app.py
+
+## Once per account/region.
+bootstrap: install $(CDK)
+	$(CDK) bootstrap
+
+## Deploy (needs AWS credentials and Docker for the LiteLLM image); ARGS are passed to `cdk deploy`.
+deploy: install $(CDK)
+	$(PY) cdk/deploy.py --cdk $(CDK) $(ARGS)
+
+destroy: install $(CDK)
+	$(CDK) destroy --all
+
 clean:
 	rm -rf $(VENV) .local cdk.out .pytest_cache .ruff_cache
+
+## Gateway overhead benchmark (loopback only, ~5 minutes): table on stdout, JSON in bench-results.json.
+bench: install
+	$(PY) -m bench
