@@ -28,11 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "layers" / "gateway"), str(ROOT)]
+sys.path[:0] = [str(ROOT / "layers" / "gateway"), str(ROOT / "scripts"), str(ROOT)]
 
+from devstack.dynamodb import create_history_table, start_dynamodb_emulator  # noqa: E402
 from gateway.history import HistoryConfig, HistoryStore, SessionTurn  # noqa: E402
 from gateway.identity.principal import Principal  # noqa: E402
-from tests.support.dynamodb import create_history_table, start_dynamodb_emulator  # noqa: E402
 
 REGION = "us-east-1"
 PRINCIPAL = Principal(type="key", user_id="bench", key_hash=None)
@@ -124,6 +124,8 @@ class Bench:
                 for start in range(0, len(history), 40):
                     store.append(session_id, history[start : start + 40], "bench-model")
             new = scenario.turn()
+            if not scenario.new_session:
+                result.raw_query_ms.append(self.raw_query_ms(store, session_id))
             counts.clear()
             t0 = time.perf_counter()
             if scenario.new_session:
@@ -138,8 +140,6 @@ class Bench:
             result.append_ms.append((t2 - t1) * 1000)
             result.turn_ms.append((t2 - t0) * 1000)
             result.requests.append(Counter(counts))
-            if not scenario.new_session:
-                result.raw_query_ms.append(self.raw_query_ms(store, session_id))
         return result
 
     def raw_query_ms(self, store: HistoryStore, session_id: str) -> float:

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import httpx
 
+from devstack.dynamodb import create_history_table
 from devstack.litellm_config import render_local_config
 from devstack.postgres import Postgres, pg_bin_dir
 from devstack.prisma import find_kit, prepare_database_mode
 from devstack.processes import Child, StartupError, free_port, http_ok, port_is_free, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+EMULATOR = Path(__file__).with_name("dynamodb.py")
 HISTORY_TABLE = "genai-gateway-history"
 
 
@@ -141,7 +143,7 @@ class LocalStack:
             self.dynamodb_url = given
         else:
             port = free_port()
-            child = self._spawn("dynamodb", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)])
+            child = self._spawn("dynamodb", [sys.executable, str(EMULATOR), "-H", "127.0.0.1", "-p", str(port)])
             self.dynamodb_url = f"http://127.0.0.1:{port}"
             wait_until(http_ok(f"{self.dynamodb_url}/moto-api/"), child=child, timeout=30, what="DynamoDB emulator")
             self.env.setdefault("AWS_ACCESS_KEY_ID", "local")
@@ -150,38 +152,10 @@ class LocalStack:
         self._ensure_history_table()
 
     def _ensure_history_table(self) -> None:
-        import boto3
-
-        region = self.env.get("AWS_REGION", "us-east-1")
-        client = boto3.client("dynamodb", region_name=region, endpoint_url=self.dynamodb_url,
-                              aws_access_key_id=self.env.get("AWS_ACCESS_KEY_ID"),
-                              aws_secret_access_key=self.env.get("AWS_SECRET_ACCESS_KEY"))  # fmt: skip
-        table = self.env.get("HISTORY_TABLE_NAME", HISTORY_TABLE)
-        if table in client.list_tables()["TableNames"]:
-            return
-        client.create_table(
-            TableName=table,
-            BillingMode="PAY_PER_REQUEST",
-            KeySchema=[
-                {"AttributeName": "session_id", "KeyType": "HASH"},
-                {"AttributeName": "seq", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "session_id", "AttributeType": "S"},
-                {"AttributeName": "seq", "AttributeType": "N"},
-                {"AttributeName": "owner_id", "AttributeType": "S"},
-                {"AttributeName": "created_at", "AttributeType": "N"},
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "owner-index",
-                    "KeySchema": [
-                        {"AttributeName": "owner_id", "KeyType": "HASH"},
-                        {"AttributeName": "created_at", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
+        create_history_table(
+            self.dynamodb_url,
+            self.env.get("HISTORY_TABLE_NAME", HISTORY_TABLE),
+            self.env.get("AWS_REGION", "us-east-1"),
         )
 
     def _litellm(self, database_env: dict[str, str]) -> None:

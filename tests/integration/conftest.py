@@ -18,6 +18,7 @@ import pytest
 
 from devstack.processes import Child, free_port, http_ok, wait_until
 from devstack.stack import REPO_ROOT, LocalStack, StackOptions
+from tests.support.fake_bedrock_agent import FakeBedrockAgent
 from tests.support.tls import self_signed_loopback_cert
 
 TEST_CONFIG = Path(__file__).with_name("litellm-test-config.yaml")
@@ -38,7 +39,14 @@ def fake_upstream(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory, fake_upstream: str) -> Iterator[LocalStack]:
+def bedrock_agent() -> Iterator[FakeBedrockAgent]:
+    """Stand-in for Bedrock Prompt management (no AWS here), reached via AWS_ENDPOINT_URL_BEDROCK_AGENT."""
+    with FakeBedrockAgent() as agent:
+        yield agent
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory, fake_upstream: str, bedrock_agent: FakeBedrockAgent) -> Iterator[LocalStack]:
     options = StackOptions(
         gateway_port=free_port(),
         litellm_port=free_port(),
@@ -46,7 +54,12 @@ def stack(tmp_path_factory, fake_upstream: str) -> Iterator[LocalStack]:
         work_dir=tmp_path_factory.mktemp("stack"),
         master_key="sk-test-master-" + secrets.token_hex(8),
         durable_postgres=False,
-        extra_env={"FAKE_UPSTREAM_URL": fake_upstream},
+        extra_env={
+            "FAKE_UPSTREAM_URL": fake_upstream,
+            "AWS_ENDPOINT_URL_BEDROCK_AGENT": bedrock_agent.url,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",
+        },
     )
     local = LocalStack(options, log=lambda *_: None)
     local.start()

@@ -39,6 +39,17 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return int(value)
 
 
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 def _secret(env: Mapping[str, str], name: str) -> str | None:
     """``NAME`` from the environment, else the Secrets Manager secret named by ``NAME_SECRET_ARN``."""
     if env.get(name):
@@ -62,6 +73,7 @@ class Settings:
     key_cache_ttl: float
     key_cache_size: int
     log_level: str
+    history_enabled: bool
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -85,6 +97,7 @@ class Settings:
             key_cache_ttl=_float(env, "KEY_CACHE_TTL_SECONDS", 60.0),
             key_cache_size=_int(env, "KEY_CACHE_SIZE", 10_000),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
+            history_enabled=_flag(env, "HISTORY_ENABLED", True),
         )
 
 

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from devstack.dynamodb import Emulator, create_history_table, start_dynamodb_emulator
 from gateway.history import HistoryConfig, HistoryStore
 from gateway.identity.principal import Principal
-
-try:
-    from tests.support.dynamodb import Emulator, create_history_table, start_dynamodb_emulator
-except ModuleNotFoundError:  # this directory is not inside a package chain up to the repo root
-    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
-    from tests.support.dynamodb import Emulator, create_history_table, start_dynamodb_emulator
 
 REGION = "us-east-1"
 

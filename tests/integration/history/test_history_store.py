@@ -196,3 +196,14 @@ def test_ensure_table_creates_the_same_table_as_the_cdk_definition(aws_env: str,
         )
 
     assert shape(f"{table_name}-pynamo") == shape(table_name)
+
+
+def test_append_to_a_missing_session_is_not_found_and_writes_nothing(store: HistoryStore, alice, raw) -> None:
+    from gateway.history import SessionTurn
+
+    ghost = "f" * 32
+    for turn in (SessionTurn(ghost, alice.owner_id, [], 0), ghost):
+        with pytest.raises(GatewayError) as err:
+            store.append(turn, TURN_2, None)
+        assert err.value.kind is ErrorKind.NOT_FOUND
+    assert raw.items(ghost) == []

@@ -20,9 +20,11 @@ import httpx
 
 from gateway.chat.accumulate import ReplyAccumulator
 from gateway.chat.sse import DONE, parse_chunk, sse_data
+from gateway.converse.translate import is_prompt_arn
 from gateway.errors import ErrorKind, GatewayError, upstream_error, validation
 from gateway.history.store import HistoryStore, SessionTurn
 from gateway.identity.principal import Principal
+from gateway.prompts import PromptResolver, apply_prompt
 from gateway.upstream import LiteLLMClient
 
 CHAT_PATH = "/v1/chat/completions"
@@ -72,12 +74,21 @@ def stored_reply(message: dict) -> dict:
 
 
 class ChatService:
-    def __init__(self, upstream: LiteLLMClient, history: HistoryStore | None) -> None:
+    def __init__(
+        self, upstream: LiteLLMClient, history: HistoryStore | None, prompts: PromptResolver | None = None
+    ) -> None:
         self.upstream = upstream
         self.history = history
+        self.prompts = prompts or PromptResolver()  # one per process: its cache is shared by all turns
 
     async def prepare(self, principal: Principal, request: ChatRequest) -> PreparedTurn:
         body = dict(request.body)
+        model = body.get("model")
+        if isinstance(model, str) and is_prompt_arn(model):
+            resolved = await anyio.to_thread.run_sync(self.prompts.resolve, model, request.prompt_variables)
+            body = apply_prompt(body, resolved)
+        elif request.prompt_variables is not None:
+            raise validation("promptVariables can only be used when the model is a prompt ARN", param="promptVariables")
         messages = body.get("messages")
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
             raise validation("messages must be a list of message objects", param="messages")

@@ -13,7 +13,7 @@ One table, one partition per session, sort key ``seq``:
   cost of a turn is bounded, however long the session grows.
 - Only headers carry ``owner_id``, so the ``owner-index`` GSI (owner_id, created_at) is sparse.
 
-The CDK stack defines the same table; ``tests/support/dynamodb.py`` creates it for the emulator.
+The CDK stack defines the same table; ``scripts/devstack/dynamodb.py`` creates it for the emulator.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
     with start_dynamodb_emulator() as emulator:      # or: emulator = start_...(); emulator.stop()
         create_history_table(emulator.url, "genai-gateway-history", "us-east-1")
 
-Run directly (``python tests/support/dynamodb.py -p 8000``) it serves in the foreground and prints
+Run directly (``python scripts/devstack/dynamodb.py -p 8000``) it serves in the foreground and prints
 ``READY <url>`` once listening; ``-p 0`` picks a free port.
 
 Two deliberate differences from ``python -m moto.server``:

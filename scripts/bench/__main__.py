@@ -1,0 +1,183 @@
+"""`make bench`: gateway overhead against its baselines, all in one run, loopback only.
+
+Rows (each at concurrency 1 and 16, sync and, where it applies, streaming):
+1 direct to the fake upstream · 2 LiteLLM → fake · 3 gateway OpenAI → LiteLLM → fake ·
+4 gateway Converse → LiteLLM → fake · 5 rows 3/4 continuing a stored session (history load +
+append) · 6 the middleware alone → fake (LiteLLM bypassed: our own cost).
+Ratios compare rows measured in this same run. Results: a table on stdout and JSON in
+``bench-results.json`` (or ``--out``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.load import run_load
+from devstack.processes import Child, free_port, http_ok, wait_until
+from devstack.stack import REPO_ROOT, LocalStack, StackOptions
+
+CONFIG = Path(__file__).with_name("litellm-bench-config.yaml")
+
+
+def openai_body(stream: bool, session: str | None = None) -> bytes:
+    body: dict = {"model": "fake", "messages": [{"role": "user", "content": "benchmark me please"}], "stream": stream}
+    if session:
+        body["session_id"] = session
+    return json.dumps(body).encode()
+
+
+def converse_body(session: str | None = None) -> bytes:
+    body: dict = {"messages": [{"role": "user", "content": [{"text": "benchmark me please"}]}]}
+    if session:
+        body["additionalModelRequestFields"] = {"session_id": session}
+    return json.dumps(body).encode()
+
+
+def start(args) -> tuple[LocalStack, Child, dict[str, str]]:
+    work = REPO_ROOT / ".local" / "bench"
+    fake_port = free_port()
+    fake = Child("fake-upstream", [sys.executable, "-m", "tests.support.fake_openai", str(fake_port)],
+                 {**__import__("os").environ, "PYTHONPATH": str(REPO_ROOT)}, work / "logs", REPO_ROOT)  # fmt: skip
+    fake_url = f"http://127.0.0.1:{fake_port}"
+    wait_until(http_ok(f"{fake_url}/v1/models"), child=fake, timeout=30, what="fake upstream")
+    options = StackOptions(
+        gateway_port=free_port(), litellm_port=free_port(), litellm_config=CONFIG, work_dir=work,
+        master_key="sk-bench-" + secrets.token_hex(8), durable_postgres=False,
+        extra_env={"FAKE_UPSTREAM_URL": f"{fake_url}/v1", "LOG_LEVEL": "WARNING"},
+    )  # fmt: skip
+    stack = LocalStack(options, log=lambda *_: None)
+    stack.start()
+    urls = {
+        "fake": fake_url,
+        "litellm": stack.litellm_url,
+        "gateway_history": stack.gateway_url,
+        "gateway": stack.start_middleware("mw-no-history", free_port(), env_overrides={"HISTORY_ENABLED": "false"}),
+        "middleware_only": stack.start_middleware(
+            "mw-direct", free_port(), env_overrides={"HISTORY_ENABLED": "false", "LITELLM_BASE_URL": fake_url}
+        ),
+    }
+    return stack, fake, urls
+
+
+def new_sessions(url: str, key: str, count: int) -> list[str]:
+    headers = {"Authorization": f"Bearer {key}"}
+    return [
+        httpx.post(f"{url}/v1/chat/completions", headers=headers, content=openai_body(False), timeout=30).json()[
+            "session_id"
+        ]
+        for _ in range(count)
+    ]
+
+
+async def measure(urls: dict[str, str], key: str, requests: dict[int, int], repeats: int) -> list[dict]:
+    auth = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
+    chat = "/v1/chat/completions"
+    converse = "/bedrock/model/fake/converse"
+    sessions = new_sessions(urls["gateway_history"], key, 64)
+    rows = [
+        ("1 direct → fake", urls["fake"] + chat, lambda i: openai_body(False), False),
+        ("1 direct → fake (stream)", urls["fake"] + chat, lambda i: openai_body(True), True),
+        ("2 LiteLLM → fake", urls["litellm"] + chat, lambda i: openai_body(False), False),
+        ("2 LiteLLM → fake (stream)", urls["litellm"] + chat, lambda i: openai_body(True), True),
+        ("3 gateway OpenAI", urls["gateway"] + chat, lambda i: openai_body(False), False),
+        ("3 gateway OpenAI (stream)", urls["gateway"] + chat, lambda i: openai_body(True), True),
+        ("4 gateway Converse", urls["gateway"] + converse, lambda i: converse_body(), False),
+        ("4 gateway Converse (stream)", urls["gateway"] + converse + "-stream", lambda i: converse_body(), True),
+        ("5 gateway OpenAI + session", urls["gateway_history"] + chat,
+         lambda i: openai_body(False, sessions[i % len(sessions)]), False),
+        ("5 gateway Converse + session", urls["gateway_history"] + converse,
+         lambda i: converse_body(sessions[i % len(sessions)]), False),
+        ("6 middleware only → fake", urls["middleware_only"] + chat, lambda i: openai_body(False), False),
+        ("6 middleware only → fake (stream)", urls["middleware_only"] + chat, lambda i: openai_body(True), True),
+    ]  # fmt: skip
+    results = []
+    for repeat in range(repeats):
+        for concurrency, count in requests.items():
+            for name, url, body, stream in rows:
+                outcome = await run_load(
+                    url, body, headers=auth, requests=count, concurrency=concurrency, stream=stream
+                )
+                results.append({"row": name, "concurrency": concurrency, "repeat": repeat, **outcome.summary()})
+                print(f"  {name:<36} c={concurrency:<3} r={repeat}  {results[-1]}", flush=True)
+    return results
+
+
+def best(results: list[dict], row: str, concurrency: int, metric: str) -> float:
+    """Median over repeats of a metric (robust to one noisy repeat)."""
+    values = sorted(r[metric] for r in results if r["row"] == row and r["concurrency"] == concurrency)
+    return values[len(values) // 2]
+
+
+def report(results: list[dict]) -> dict:
+    def diff(a: str, b: str, c: int, metric: str) -> float:
+        return round(best(results, a, c, metric) - best(results, b, c, metric), 3)
+
+    def ratio(a: str, b: str, c: int, metric: str) -> float:
+        return round(best(results, a, c, metric) / best(results, b, c, metric), 2)
+
+    return {
+        "middleware_added_p50_ms_c1": diff("6 middleware only → fake", "1 direct → fake", 1, "p50_ms"),
+        "middleware_added_p99_ms_c1": diff("6 middleware only → fake", "1 direct → fake", 1, "p99_ms"),
+        "middleware_added_ttfb_p50_ms_c1": diff(
+            "6 middleware only → fake (stream)", "1 direct → fake (stream)", 1, "ttfb_p50_ms"
+        ),
+        "middleware_rps_vs_litellm_rps_c16": ratio("6 middleware only → fake", "2 LiteLLM → fake", 16, "rps"),
+        "gateway_openai_vs_litellm_p50_c1": ratio("3 gateway OpenAI", "2 LiteLLM → fake", 1, "p50_ms"),
+        "converse_vs_openai_p50_c1": ratio("4 gateway Converse", "3 gateway OpenAI", 1, "p50_ms"),
+        "converse_vs_openai_p99_c1": ratio("4 gateway Converse", "3 gateway OpenAI", 1, "p99_ms"),
+        "converse_vs_openai_p50_c16": ratio("4 gateway Converse", "3 gateway OpenAI", 16, "p50_ms"),
+        "converse_vs_openai_p99_c16": ratio("4 gateway Converse", "3 gateway OpenAI", 16, "p99_ms"),
+        "history_turn_added_p50_ms_c1": diff("5 gateway OpenAI + session", "3 gateway OpenAI", 1, "p50_ms"),
+    }
+
+
+def print_table(results: list[dict]) -> None:
+    def cell(row: str, c: int, metric: str) -> str:
+        value = best(results, row, c, metric)
+        return "       -" if value is None else f"{value:8.2f}"
+
+    print(f"\n{'row':<36} {'c':>3} {'p50':>8} {'p95':>8} {'p99':>8} {'ttfb50':>8} {'rps':>8} {'err':>4}")
+    for row in dict.fromkeys(r["row"] for r in results):
+        for c in sorted({r["concurrency"] for r in results}):
+            cells = " ".join(cell(row, c, m) for m in ("p50_ms", "p95_ms", "p99_ms", "ttfb_p50_ms", "rps"))
+            errors = sum(r["errors"] for r in results if r["row"] == row and r["concurrency"] == c)
+            print(f"{row:<36} {c:>3} {cells} {errors:>4}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests-c1", type=int, default=200)
+    parser.add_argument("--requests-c16", type=int, default=800)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results.json")
+    args = parser.parse_args()
+    started = time.monotonic()
+    print("starting fake upstream, PostgreSQL, DynamoDB emulator, LiteLLM and three middleware instances …")
+    stack, fake, urls = start(args)
+    try:
+        results = asyncio.run(
+            measure(urls, stack.options.master_key, {1: args.requests_c1, 16: args.requests_c16}, args.repeats)
+        )
+    finally:
+        stack.stop()
+        fake.stop()
+    print_table(results)
+    summary = report(results)
+    print("\nratios and differences (same run; medians over repeats):")
+    for name, value in summary.items():
+        print(f"  {name:<40} {value}")
+    args.out.write_text(json.dumps({"summary": summary, "results": results}, indent=2))
+    print(f"\nwritten {args.out} in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
