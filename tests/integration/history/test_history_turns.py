@@ -27,6 +27,21 @@ def test_first_turn_of_a_new_session_is_one_put_and_one_transaction(
     assert dict(request_counter.counts) == {"PutItem": 1, "TransactWriteItems": 1}
 
 
+def test_an_opened_session_is_written_only_by_its_first_append_in_one_transaction(
+    store: HistoryStore, alice, request_counter
+) -> None:
+    turn = store.open_session(alice.owner_id)
+    assert dict(request_counter.counts) == {}  # nothing written before the model call
+    store.append(turn, [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hello"}], "m")
+
+    assert dict(request_counter.counts) == {"TransactWriteItems": 1}
+    assert store.load(turn.session_id, alice) == [
+        {"role": "user", "content": "hi"},
+        {"role": "assistant", "content": "hello"},
+    ]
+    assert turn.session_id in store.list_sessions(alice.owner_id)[0]
+
+
 def test_parallel_turns_on_one_session_lose_nothing(store: HistoryStore, alice) -> None:
     session_id = store.new_session(alice.owner_id)
     turns = [store.load_for_turn(session_id, alice) for _ in range(8)]  # all read the same tail

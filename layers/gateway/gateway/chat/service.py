@@ -100,7 +100,8 @@ class ChatService:
         if request.session_id:
             session = await anyio.to_thread.run_sync(self.history.load_for_turn, request.session_id, principal)
         else:
-            session = await anyio.to_thread.run_sync(self.history.start_session, principal.owner_id)
+            await anyio.to_thread.run_sync(self.history.check_reachable)  # a read, cached: no write before the model
+            session = self.history.open_session(principal.owner_id)
         body["messages"] = [*instructions, *session.messages, *new_messages]
         return PreparedTurn(body, new_messages, session)
 

@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
 _SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 _STORE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
+_REACHABLE_FOR = 15.0  # seconds a successful reachability probe is trusted
 _RETRYABLE_REASONS = {"ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"}
 _TOOL_ROLES = frozenset({"tool", "function"})
 
@@ -69,6 +70,7 @@ class SessionTurn:
     owner_id: str
     messages: list[dict]
     last_seq: int
+    new: bool = False  # not stored yet: the first append writes the header in the same transaction
 
 
 @dataclass
@@ -85,10 +87,26 @@ class HistoryStore:
         self.config = config or HistoryConfig.from_env()
         self._model = bind_model(self.config)
         self._clock = clock
+        self._reachable_at = float("-inf")
 
     # -- sessions ------------------------------------------------------------------------------------
     def new_session(self, owner_id: str) -> str:
         return self.start_session(owner_id).session_id
+
+    def open_session(self, owner_id: str) -> SessionTurn:
+        """A new session's empty turn handle, written by its first ``append`` (header and messages in
+        one transaction): nothing is written before the model call, so the first byte never waits."""
+        if not owner_id:
+            raise ValueError("owner_id is required")
+        return SessionTurn(uuid.uuid4().hex, owner_id, [], 0, new=True)
+
+    def check_reachable(self) -> None:
+        """``UNAVAILABLE`` unless the table answered within the last ``_REACHABLE_FOR`` seconds."""
+        now = time.monotonic()
+        if now - self._reachable_at < _REACHABLE_FOR:
+            return
+        self.ping()
+        self._reachable_at = now
 
     def start_session(self, owner_id: str) -> SessionTurn:
         """Create a session (its header item) and return its empty turn handle — no read needed."""
@@ -158,16 +176,20 @@ class HistoryStore:
         if not messages:
             return
         encoded = self._encode_turn(messages, model, reserve=False)
+        new_owner = None
         if isinstance(turn, SessionTurn):
             session_id, last_seq = turn.session_id, turn.last_seq
+            new_owner = turn.owner_id if turn.new else None
         else:
             session_id = turn
             last_seq = self._tail_seq(session_id)
         for attempt in range(self.config.append_attempts):
             try:
-                self._write_turn(session_id, last_seq + 1, encoded, model)
+                self._write_turn(session_id, last_seq + 1, encoded, model, new_owner=new_owner)
                 return
             except TransactWriteError as exc:
+                if new_owner:
+                    raise self._unavailable("append", exc) from exc
                 outcome = _cancellation_outcome(exc)
                 if outcome == "missing":
                     raise _not_found() from None
@@ -326,7 +348,15 @@ class HistoryStore:
             )
         return encoded
 
-    def _write_turn(self, session_id: str, first_seq: int, encoded: list[EncodedMessage], model: str | None) -> None:
+    def _write_turn(
+        self,
+        session_id: str,
+        first_seq: int,
+        encoded: list[EncodedMessage],
+        model: str | None,
+        *,
+        new_owner: str | None = None,
+    ) -> None:
         m = self._model
         now = self._clock()
         created_at = int(now * 1000)
@@ -354,6 +384,12 @@ class HistoryStore:
                     )
                     tx.save(item, condition=m.seq.does_not_exist())
                     seq += 1
+            if new_owner:
+                header = m(session_id, HEADER_SEQ, owner_id=new_owner, created_at=created_at, expires_at=expires_at)
+                if first_seq == 1 and (lead := leading_instruction_items(encoded)):
+                    header.lead_items = lead
+                tx.save(header, condition=m.seq.does_not_exist())
+                return
             # Last in the request (PynamoDB puts updates after puts): it is cancellation_reasons[-1].
             tx.update(m(session_id, HEADER_SEQ), actions=header_actions, condition=m.owner_id.exists())
 
