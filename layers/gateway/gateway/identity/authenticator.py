@@ -4,18 +4,25 @@ The same code runs as the API Gateway REQUEST authorizer (AWS) and in front of e
 Order: master key → admin; a JWT (when an issuer is configured) → the token's subject; anything else
 is a LiteLLM virtual key, validated with LiteLLM's ``/key/info`` using the key itself and cached
 briefly (bounded) under its salted hash — the raw key is never stored or logged.
+
+JWTs are verified locally (signature against the issuer's published keys, ``iss``/``aud``/``exp``/
+``nbf``/``iat``, ``sub`` required; see ``jwt_verifier``): a refused token answers 401 with a short
+reason, an unreachable issuer (no signing keys at all) answers 503. Tokens are never logged.
 """
 
 from __future__ import annotations
 
 import hmac
 import time
-from typing import Protocol
+from collections.abc import Mapping
+from typing import Any, Protocol
 
 from cachetools import TTLCache
 
 from gateway.errors import ErrorKind, GatewayError
+from gateway.identity.jwt_verifier import IssuerUnavailable, JwtError, looks_like_jwt
 from gateway.identity.principal import Principal, hash_key
+from gateway.log import logger
 from gateway.upstream import LiteLLMClient
 
 # A rejected key is remembered briefly so a client retrying a bad key cannot hammer LiteLLM.
@@ -23,11 +30,13 @@ _NEGATIVE_TTL_SECONDS = 5.0
 
 
 class TokenVerifier(Protocol):
-    """What the authenticator needs from a JWT verifier (see ``jwt_verifier``)."""
+    """What the authenticator needs from a JWT verifier (``jwt_verifier.JwtVerifier``).
 
-    def looks_like_jwt(self, token: str) -> bool: ...
+    ``verify`` returns the verified claims or raises ``JwtError`` (``IssuerUnavailable`` when no
+    signing keys could be loaded at all).
+    """
 
-    async def verify(self, token: str) -> dict: ...
+    async def verify(self, token: str) -> Mapping[str, Any]: ...
 
 
 def unauthenticated(reason: str) -> GatewayError:
@@ -43,6 +52,17 @@ def bearer_token(authorization: str | None) -> str:
     if scheme.lower() != "bearer" or not token or " " in token:
         raise unauthenticated("malformed Authorization header: expected 'Bearer <API key or JWT>'")
     return token
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    """The ``jwt`` principal of verified claims: ``sub`` is the user; ``email`` unless unverified."""
+    sub = claims.get("sub")
+    if not isinstance(sub, str) or not sub.strip():
+        raise unauthenticated("invalid token: invalid sub claim")
+    email = claims.get("email")
+    if not isinstance(email, str) or "@" not in email or claims.get("email_verified") is False:
+        email = None
+    return Principal(type="jwt", user_id=sub, key_hash=None, email=email)
 
 
 class Authenticator:
@@ -63,29 +83,30 @@ class Authenticator:
         self._valid: TTLCache[str, Principal] = TTLCache(maxsize=cache_size, ttl=cache_ttl)
         self._rejected: TTLCache[str, float] = TTLCache(maxsize=cache_size, ttl=_NEGATIVE_TTL_SECONDS)
 
+    @property
+    def jwt_enabled(self) -> bool:
+        return self._jwt is not None
+
     async def authenticate(self, authorization: str | None) -> Principal:
         token = bearer_token(authorization)
-        key_hash = hash_key(token, self._salt)
         if self._master_key and hmac.compare_digest(token.encode(), self._master_key.encode()):
-            return Principal(type="admin", user_id=None, key_hash=key_hash)
-        if self._jwt is not None and self._jwt.looks_like_jwt(token):
-            return await self._from_jwt(token)
-        return await self._from_litellm_key(token, key_hash)
+            return Principal(type="admin", user_id=None, key_hash=hash_key(token, self._salt))
+        if self._jwt is not None and looks_like_jwt(token):
+            return await self._from_jwt(self._jwt, token)
+        return await self._from_litellm_key(token, hash_key(token, self._salt))
 
-    async def _from_jwt(self, token: str) -> Principal:
-        from gateway.identity.jwt_verifier import JwtError
-
+    async def _from_jwt(self, verifier: TokenVerifier, token: str) -> Principal:
         try:
-            claims = await self._jwt.verify(token)  # type: ignore[union-attr]
+            claims = await verifier.verify(token)
+        except IssuerUnavailable as exc:
+            logger.warning("JWT not verifiable: identity provider unavailable", extra={"detail": exc.detail})
+            raise GatewayError(
+                ErrorKind.UNAVAILABLE, "cannot verify the token right now (identity provider unavailable); retry"
+            ) from None
         except JwtError as exc:
+            logger.info("JWT refused", extra={"reason": exc.reason})
             raise unauthenticated(f"invalid token: {exc.reason}") from None
-        email = claims.get("email")
-        return Principal(
-            type="jwt",
-            user_id=str(claims["sub"]),
-            key_hash=None,
-            email=email if isinstance(email, str) else None,
-        )
+        return principal_from_claims(claims)
 
     async def _from_litellm_key(self, token: str, key_hash: str) -> Principal:
         cached = self._valid.get(key_hash)

@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from gateway.errors import GatewayError
 from gateway.settings import Settings, get_settings
+from gateway.web.account_routes import key_generate, user_new
 from gateway.web.auth import AuthMiddleware
 from gateway.web.context import GatewayContext
 from gateway.web.converse_routes import converse, converse_stream
@@ -37,6 +38,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/chat-history", chat_history, methods=["POST"]),
         Route("/bedrock/chat-history", bedrock_chat_history, methods=["POST"]),
         Route("/session-ids", session_ids, methods=["POST"]),
+        Route("/user/new", user_new, methods=["POST"]),
+        Route("/key/generate", key_generate, methods=["POST"]),
         Route("/{path:path}", proxy_to_litellm, methods=ALL_METHODS),
     ]
     app = Starlette(
