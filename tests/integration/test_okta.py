@@ -185,6 +185,9 @@ def test_token_for_an_existing_admin_user_id_is_refused(okta_url, idp, litellm):
     assert provision(okta_url, token).status_code == 403
     assert chat(okta_url, token).status_code == 403
     assert user_keys(litellm, admin_id) == []
+    auth = {"Authorization": f"Bearer {token}"}
+    assert httpx.post(f"{okta_url}/session-ids", headers=auth, json={}).status_code == 403
+    assert httpx.post(f"{okta_url}/chat-history", headers=auth, json={"session_id": "0" * 32}).status_code == 403
 
 
 def _now() -> int:
