@@ -95,6 +95,7 @@ class GatewayFunctions(Construct):
         }
         if settings.okta_issuer and settings.okta_audience:
             common_env |= {"OKTA_ISSUER": settings.okta_issuer, "OKTA_AUDIENCE": settings.okta_audience}
+            common_env |= dict(settings.okta_options)
 
         def function(name: str, **kwargs: object) -> lambda_.Function:
             log_group = logs.LogGroup(

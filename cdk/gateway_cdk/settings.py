@@ -108,6 +108,21 @@ def load_env(dotenv: Path, environ: Mapping[str, str]) -> dict[str, str]:
     return values
 
 
+# Validated by the gateway itself at start-up (gateway.identity.provisioning / jwt_verifier).
+OKTA_OPTION_NAMES = (
+    "OKTA_USER_MAX_BUDGET",
+    "OKTA_USER_BUDGET_DURATION",
+    "OKTA_USER_TPM_LIMIT",
+    "OKTA_USER_RPM_LIMIT",
+    "OKTA_USER_MAX_PARALLEL_REQUESTS",
+    "OKTA_USER_MODELS",
+    "OKTA_ALGORITHMS",
+    "OKTA_LEEWAY_SECONDS",
+    "OKTA_JWKS_MAX_AGE_SECONDS",
+    "OKTA_JWKS_REFRESH_MIN_INTERVAL_SECONDS",
+)
+
+
 class _Reader:
     """Typed access to one mapping of raw strings; every error names the setting."""
 
@@ -164,7 +179,7 @@ def _issuer(reader: _Reader) -> str | None:
             "OKTA_ISSUER",
             f"{issuer!r} is not an https issuer URL (e.g. https://example.okta.com/oauth2/default)",
         )
-    return issuer.rstrip("/")
+    return issuer  # kept exactly: the verifier matches the token's ``iss`` byte for byte (Auth0's ends in '/')
 
 
 @dataclass(frozen=True)
@@ -216,6 +231,7 @@ class Settings:
     langsmith_default_run_name: str | None = None
     alarm_email: str | None = None
     history_ttl_days: int = 90
+    okta_options: tuple[tuple[str, str], ...] = ()  # OKTA_USER_* defaults and verifier knobs, passed as set
     log_level: str = "INFO"
     lwa_layer_arn: str | None = None
     deletion_protection: bool = True
@@ -277,6 +293,7 @@ class Settings:
             langsmith_default_run_name=r.str("LANGSMITH_DEFAULT_RUN_NAME"),
             alarm_email=r.match("ALARM_EMAIL", _EMAIL, "an e-mail address"),
             history_ttl_days=r.int("HISTORY_TTL_DAYS", 90, 1, 3650),
+            okta_options=tuple((name, r.str(name)) for name in OKTA_OPTION_NAMES if r.str(name)),
             log_level=r.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             lwa_layer_arn=r.match("LWA_LAYER_ARN", _LAYER_ARN, "a Lambda layer version ARN"),
             deletion_protection=r.bool("DELETION_PROTECTION", True),

@@ -92,7 +92,8 @@ def test_custom_domain_issuer_and_keys_are_normalised() -> None:
         EXTRA_PROVIDER_KEYS="MY_PROVIDER_KEY, UNSET_KEY",
     )
     assert s.domain_name == "llm.example.com"
-    assert s.okta_issuer == "https://example.okta.com/oauth2/default"
+    # kept byte for byte: the gateway matches the token's `iss` exactly (Auth0 issuers end in '/')
+    assert s.okta_issuer == "https://example.okta.com/oauth2/default/"
     assert s.provider_keys == ("OPENAI_API_KEY", "MY_PROVIDER_KEY")  # names only, never values
 
 
@@ -142,3 +143,13 @@ def test_env_template_documents_every_setting_and_is_valid() -> None:
     read -= {"AWS_DEFAULT_REGION"}
     assert read | set(PROVIDER_KEY_NAMES) <= documented
     assert Settings.from_env(parse_dotenv(template)) == Settings.from_env({})
+
+
+def test_okta_user_defaults_are_passed_on_only_when_set() -> None:
+    s = settings(
+        OKTA_ISSUER="https://example.okta.com/oauth2/default",
+        OKTA_AUDIENCE="api://gw",
+        OKTA_USER_MAX_BUDGET="5",
+        OKTA_USER_MODELS="gpt-4o-mini,claude",
+    )
+    assert dict(s.okta_options) == {"OKTA_USER_MAX_BUDGET": "5", "OKTA_USER_MODELS": "gpt-4o-mini,claude"}
