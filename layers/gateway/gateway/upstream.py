@@ -53,6 +53,8 @@ class LiteLLMClient:
             limits=httpx.Limits(max_connections=512, max_keepalive_connections=64, keepalive_expiry=60),
             transport=transport,
             follow_redirects=False,
+            # plain-HTTP upstream (the internal ALB): skip building a TLS context at cold start
+            verify=not base_url.startswith("http://"),
         )
 
     async def aclose(self) -> None:

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from cachetools import TTLCache
@@ -54,7 +53,7 @@ class PromptResolver:
         self._clients: dict[str, Any] = {}
         self._client_factory = client_factory or self._boto3_client
         self._config = config or _DEFAULT_CONFIG
-        self._session: boto3.session.Session | None = None
+        self._session: Any = None  # a boto3 Session, made on first use (boto3 is slow to import)
         self._lock = threading.Lock()  # cachetools caches and boto3 sessions are not thread-safe
 
     def resolve(self, arn: str, variables: dict | None) -> ResolvedPrompt:
@@ -103,6 +102,8 @@ class PromptResolver:
     def _boto3_client(self, region: str) -> Any:
         # called under self._lock; one session per resolver, one client per region
         if self._session is None:
+            import boto3  # only when a prompt is first resolved: keeps the cold start lean
+
             self._session = boto3.session.Session()
         return self._session.client("bedrock-agent", region_name=region, config=self._config)
 
