@@ -19,7 +19,7 @@ class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def positive_number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
     if raw in (None, ""):
         return default
@@ -32,14 +32,14 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = _float(env, name, default)
+def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
+    value = positive_number(env, name, default)
     if value != int(value):
-        raise SettingsError(f"{name} must be a whole number")
+        raise SettingsError(f"{name} must be a whole number, got {env.get(name)!r}")
     return int(value)
 
 
-def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+def flag(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
     if not raw:
         return default
@@ -92,12 +92,12 @@ class Settings:
             master_key=master_key,
             hash_salt=salt,
             auth_mode=auth_mode,  # type: ignore[arg-type]
-            connect_timeout=_float(env, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", 5.0),
-            read_timeout=_float(env, "UPSTREAM_READ_TIMEOUT_SECONDS", 600.0),
-            key_cache_ttl=_float(env, "KEY_CACHE_TTL_SECONDS", 60.0),
-            key_cache_size=_int(env, "KEY_CACHE_SIZE", 10_000),
+            connect_timeout=positive_number(env, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", 5.0),
+            read_timeout=positive_number(env, "UPSTREAM_READ_TIMEOUT_SECONDS", 600.0),
+            key_cache_ttl=positive_number(env, "KEY_CACHE_TTL_SECONDS", 60.0),
+            key_cache_size=positive_int(env, "KEY_CACHE_SIZE", 10_000),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
-            history_enabled=_flag(env, "HISTORY_ENABLED", True),
+            history_enabled=flag(env, "HISTORY_ENABLED", True),
         )
 
 

@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from gateway.settings import SettingsError
+from gateway.settings import SettingsError, positive_int, positive_number
 
 DEFAULT_TABLE_NAME = "genai-gateway-history"
 
@@ -52,31 +52,13 @@ class HistoryConfig:
         return cls(
             table_name=env.get("HISTORY_TABLE_NAME") or DEFAULT_TABLE_NAME,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
-            max_messages=_int(env, "HISTORY_MAX_MESSAGES", cls.max_messages),
-            ttl_days=_number(env, "HISTORY_TTL_DAYS", cls.ttl_days),
-            item_budget_bytes=_int(env, "HISTORY_ITEM_BUDGET_BYTES", cls.item_budget_bytes),
-            max_message_bytes=_int(env, "HISTORY_MAX_MESSAGE_BYTES", cls.max_message_bytes),
-            connect_timeout_seconds=_number(env, "HISTORY_CONNECT_TIMEOUT_SECONDS", cls.connect_timeout_seconds),
-            read_timeout_seconds=_number(env, "HISTORY_READ_TIMEOUT_SECONDS", cls.read_timeout_seconds),
-            max_attempts=_int(env, "HISTORY_MAX_ATTEMPTS", cls.max_attempts),
+            max_messages=positive_int(env, "HISTORY_MAX_MESSAGES", cls.max_messages),
+            ttl_days=positive_number(env, "HISTORY_TTL_DAYS", cls.ttl_days),
+            item_budget_bytes=positive_int(env, "HISTORY_ITEM_BUDGET_BYTES", cls.item_budget_bytes),
+            max_message_bytes=positive_int(env, "HISTORY_MAX_MESSAGE_BYTES", cls.max_message_bytes),
+            connect_timeout_seconds=positive_number(
+                env, "HISTORY_CONNECT_TIMEOUT_SECONDS", cls.connect_timeout_seconds
+            ),
+            read_timeout_seconds=positive_number(env, "HISTORY_READ_TIMEOUT_SECONDS", cls.read_timeout_seconds),
+            max_attempts=positive_int(env, "HISTORY_MAX_ATTEMPTS", cls.max_attempts),
         )
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw in (None, ""):
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise SettingsError(f"{name} must be positive, got {raw!r}")
-    return value
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    value = _number(env, name, default)
-    if value != int(value):
-        raise SettingsError(f"{name} must be a whole number, got {env.get(name)!r}")
-    return int(value)
