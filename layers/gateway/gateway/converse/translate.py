@@ -122,6 +122,10 @@ def _known(value: dict, allowed: Collection[str], path: str) -> None:
 
 def _union(value: Any, path: str, members: Collection[str]) -> tuple[str, Any]:
     """A Smithy union: an object with exactly one member set (None-valued members count as unset)."""
+    if type(value) is dict and len(value) == 1:  # the common, valid case without building lists
+        ((kind, member),) = value.items()
+        if member is not None and kind in members:
+            return kind, member
     set_members = [k for k, v in _obj(value, path).items() if v is not None]
     if len(set_members) != 1:
         got = ", ".join(map(str, set_members)) or "nothing"
