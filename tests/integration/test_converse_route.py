@@ -46,7 +46,9 @@ def test_converse_returns_text_usage_and_a_session(bedrock):
     usage = response["usage"]
     assert usage["outputTokens"] > 0 and usage["totalTokens"] == usage["inputTokens"] + usage["outputTokens"]
     assert response["metrics"]["latencyMs"] >= 0
-    assert response["ResponseMetadata"]["HTTPHeaders"]["x-session-id"]
+    headers = response["ResponseMetadata"]["HTTPHeaders"]
+    assert headers["x-session-id"]
+    assert any(name.startswith("x-litellm-") for name in headers)  # LiteLLM's call/cost headers come along
 
 
 def test_url_encoded_model_ids_route_to_the_litellm_model(bedrock):

@@ -42,14 +42,16 @@ def _session_headers(session_id: str | None) -> dict[str, str]:
 
 async def converse(request: Request) -> Response:
     gw, turn, authorization = await _prepare(request)
-    data, _ = await gw.chat.complete(turn, authorization)
-    return JSONResponse(openai_response_to_converse(data, turn.latency_ms()), headers=_session_headers(turn.session_id))
+    data, litellm_headers = await gw.chat.complete(turn, authorization)
+    headers = {**litellm_headers, **_session_headers(turn.session_id)}  # x-litellm-* (cost, model) as on OpenAI
+    return JSONResponse(openai_response_to_converse(data, turn.latency_ms()), headers=headers)
 
 
 async def converse_stream(request: Request) -> Response:
     gw, turn, authorization = await _prepare(request)
     stream = await gw.chat.stream(turn, authorization, include_usage=True)
-    return StreamingResponse(_frames(stream), media_type=CONTENT_TYPE, headers=_session_headers(turn.session_id))
+    headers = {**stream.headers, **_session_headers(turn.session_id)}
+    return StreamingResponse(_frames(stream), media_type=CONTENT_TYPE, headers=headers)
 
 
 async def _frames(stream: ChatStream) -> AsyncIterator[bytes]:

@@ -1,0 +1,135 @@
+"""Bedrock Managed Prompts through the gateway, on both interfaces.
+
+A prompt kept in Amazon Bedrock Prompt Management is called by its ARN in place of a model name:
+the gateway fetches it (``bedrock-agent:GetPrompt``, in the ARN's region, with the gateway's own AWS
+credentials), fills its ``{{variables}}`` from ``promptVariables`` and sends it to the model the
+prompt's variant names (any model behind LiteLLM). ``arn:…:prompt/ID`` uses the draft,
+``arn:…:prompt/ID:VERSION`` a published version.
+
+- OpenAI: ``model=<prompt ARN>``, ``messages=[]`` (or extra turns appended after the prompt's own),
+  ``extra_body={"promptVariables": {"topic": {"text": "fruit"}}}``.
+- Converse: ``modelId=<prompt ARN>`` (boto3 URL-encodes it), ``promptVariables={...}``, no messages.
+
+Environment (defaults fit ``make local``):
+    API_ENDPOINT      gateway base URL (default http://127.0.0.1:8080)
+    API_KEY           gateway (LiteLLM) API key (default: the contents of .local/master_key)
+    AWS_REGION        any region name; boto3 needs one (default us-east-1)
+    PROMPT_ARN        the prompt's ARN (required), e.g. arn:aws:bedrock:us-east-1:123456789012:prompt/PROMPT12345:1
+    PROMPT_VARIABLES  JSON object of the prompt's variables, ``{"topic": "fruit"}`` (plain strings) or
+                      Converse-shaped ``{"topic": {"text": "fruit"}}`` (default {"topic": "fruit"})
+
+Run: ``PROMPT_ARN=arn:aws:bedrock:... python samples/managed_prompts.py`` (needs ``pip install openai boto3``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import boto3
+import openai
+from botocore import UNSIGNED
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+LOCAL_MASTER_KEY = Path(__file__).resolve().parent.parent / ".local" / "master_key"
+
+
+def fail(message: str) -> NoReturn:
+    print(f"\nerror: {message}", file=sys.stderr)
+    sys.exit(1)
+
+
+def error_message(exc: openai.APIStatusError) -> str:
+    """The gateway's own error message (the SDK's ``message`` repeats the whole body)."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    return str(body.get("message") or exc.message)
+
+
+def gateway_url() -> str:
+    endpoint = os.environ.get("API_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
+    return endpoint.removesuffix("/bedrock").removesuffix("/v1")
+
+
+def api_key() -> str:
+    key = os.environ.get("API_KEY") or (LOCAL_MASTER_KEY.read_text().strip() if LOCAL_MASTER_KEY.exists() else "")
+    if not key:
+        fail("set API_KEY to your gateway API key (or run `make local`, which writes .local/master_key)")
+    return key
+
+
+def prompt_variables() -> dict[str, dict[str, str]]:
+    """PROMPT_VARIABLES as Converse ``PromptVariableValues``: ``{"name": {"text": "value"}}``."""
+    raw = os.environ.get("PROMPT_VARIABLES", '{"topic": "fruit"}')
+    try:
+        given = json.loads(raw)
+    except ValueError:
+        fail(f"PROMPT_VARIABLES must be a JSON object, got {raw!r}")
+    if not isinstance(given, dict):
+        fail(f"PROMPT_VARIABLES must be a JSON object, got {raw!r}")
+    return {name: value if isinstance(value, dict) else {"text": str(value)} for name, value in given.items()}
+
+
+def bedrock_client(base: str, key: str):
+    client = boto3.client(
+        "bedrock-runtime",
+        endpoint_url=f"{base}/bedrock",
+        region_name=os.environ.get("AWS_REGION", "us-east-1"),
+        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 3, "mode": "standard"}),
+    )
+
+    def add_authorization_header(request, **_):
+        request.headers["Authorization"] = f"Bearer {key}"
+
+    client.meta.events.register("request-created.bedrock-runtime.*", add_authorization_header)
+    return client
+
+
+def main() -> None:
+    arn = os.environ.get("PROMPT_ARN", "").strip()
+    if not arn:
+        fail(
+            "set PROMPT_ARN to the ARN of a prompt in Bedrock Prompt Management "
+            "(arn:aws:bedrock:REGION:ACCOUNT:prompt/ID[:VERSION]); the gateway needs AWS credentials "
+            "allowed to call bedrock-agent:GetPrompt on it"
+        )
+    base, key, variables = gateway_url(), api_key(), prompt_variables()
+    print(f"gateway: {base}\nprompt: {arn}\nvariables: {json.dumps(variables)}\n")
+    try:
+        # OpenAI interface: the prompt ARN is the model; variables ride in the body
+        chat = openai.OpenAI(base_url=f"{base}/v1", api_key=key, max_retries=2)
+        reply = chat.chat.completions.create(model=arn, messages=[], extra_body={"promptVariables": variables})
+        print(f"[openai] answer: {reply.choices[0].message.content}")
+        print(f"[openai] model used: {reply.model}  session id: {(reply.model_extra or {}).get('session_id')}\n")
+
+        # Converse interface, synchronous
+        bedrock = bedrock_client(base, key)
+        response = bedrock.converse(modelId=arn, promptVariables=variables)
+        answer = "".join(b.get("text", "") for b in response["output"]["message"]["content"])
+        usage = response["usage"]
+        print(f"[converse] answer: {answer}")
+        print(f"[converse] usage: {usage['inputTokens']} in + {usage['outputTokens']} out = {usage['totalTokens']}\n")
+
+        # Converse interface, streamed
+        stream = bedrock.converse_stream(modelId=arn, promptVariables=variables)
+        print("[converse-stream] answer: ", end="", flush=True)
+        for event in stream["stream"]:
+            if "contentBlockDelta" in event:
+                print(event["contentBlockDelta"]["delta"].get("text", ""), end="", flush=True)
+        print()
+    except openai.APIConnectionError as exc:
+        fail(f"cannot reach the gateway at {base}: {exc}")
+    except openai.APIStatusError as exc:
+        fail(f"HTTP {exc.status_code}: {error_message(exc)}")
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        fail(f"{exc.response['Error'].get('Code')} (HTTP {status}): {exc.response['Error'].get('Message')}")
+    except BotoCoreError as exc:
+        fail(f"cannot reach the gateway at {base}: {exc}")
+
+
+if __name__ == "__main__":
+    main()
