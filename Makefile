@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 REQUIREMENTS := requirements-dev.txt layers/gateway/requirements.txt litellm_service/requirements-local.txt \
 	cdk/requirements.txt
 STAMP := $(VENV)/.installed
+CLIENTS_VENV := .venv-clients
+CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
 export PYTHONPATH := $(CURDIR)/layers/gateway:$(CURDIR)/scripts:$(CURDIR)
 
 .PHONY: install local test lint format bench synth bootstrap deploy destroy clean
@@ -17,7 +19,13 @@ $(STAMP): $(REQUIREMENTS)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	@touch $@
 
-install: $(STAMP)
+# agent frameworks (LangChain, Strands) in a virtualenv of their own: see requirements-clients.txt
+$(CLIENTS_STAMP): requirements-clients.txt
+	@test -x $(CLIENTS_VENV)/bin/python || $(PYTHON) -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-clients.txt
+	@touch $@
+
+install: $(STAMP) $(CLIENTS_STAMP)
 
 ## Run the whole gateway locally in the foreground (Ctrl-C stops everything).
 local: install
@@ -59,7 +67,7 @@ destroy: install $(CDK)
 	$(CDK) destroy --all
 
 clean:
-	rm -rf $(VENV) .local cdk.out .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CLIENTS_VENV) .local cdk.out .pytest_cache .ruff_cache
 
 ## Gateway overhead benchmark (loopback only, ~5 minutes): table on stdout, JSON in bench-results.json.
 bench: install
