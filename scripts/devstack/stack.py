@@ -112,6 +112,7 @@ class LocalStack:
     def _child_env(self, **extra: str) -> dict[str, str]:
         env = {**self.env, **self.options.extra_env, **extra}
         env.setdefault("AWS_REGION", "us-east-1")
+        env["PYTHONUNBUFFERED"] = "1"  # logs reach .local/logs/*.log as they are written
         env.setdefault("AWS_DEFAULT_REGION", env["AWS_REGION"])
         return env
 

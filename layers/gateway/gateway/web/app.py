@@ -10,6 +10,7 @@ from starlette.routing import Route
 
 from gateway.errors import GatewayError
 from gateway.settings import Settings, get_settings
+from gateway.web.access_log import AccessLogMiddleware
 from gateway.web.account_routes import key_generate, user_new
 from gateway.web.auth import AuthMiddleware
 from gateway.web.context import GatewayContext
@@ -44,7 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(AuthMiddleware)],
+        middleware=[Middleware(AccessLogMiddleware), Middleware(AuthMiddleware)],
         exception_handlers={GatewayError: handle_gateway_error, Exception: handle_unexpected_error},
     )
     app.state.gw = context

@@ -46,5 +46,6 @@ async def handle_gateway_error(request: Request, exc: Exception) -> Response:
 
 async def handle_unexpected_error(request: Request, exc: Exception) -> Response:
     """Last resort: log the traceback for operators, show the client no internals."""
-    logger.exception("unhandled error", extra={"path": request.url.path})
+    request_id = request.scope.get("state", {}).get("request_id")
+    logger.exception("unhandled error", extra={"path": request.url.path, "request_id": request_id})
     return error_response(GatewayError(ErrorKind.INTERNAL, "internal error in the gateway"), request.url.path)
