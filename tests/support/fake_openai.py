@@ -5,7 +5,7 @@ Replies are deterministic so tests can assert them:
   requested/first tool, arguments filled from its JSON schema's required properties;
   after a tool result: ``"Tool said: <result>"``.
 - magic words in the last user text: ``__status_NNN__`` answers HTTP NNN with an OpenAI error,
-  ``__sleep_S__`` waits S seconds first, ``__drip__`` streams with 0.3 s between chunks,
+  ``__sleep_S__`` waits S seconds first, ``__drip__`` streams with 0.3 s between chunks (``__drip_S__``: S seconds),
   ``__echo_request__`` answers the JSON of the request it got (to see what the gateway sent).
 Run: ``python -m tests.support.fake_openai PORT`` (or ``serve(port)`` in a thread).
 """
@@ -26,6 +26,7 @@ from starlette.routing import Route
 
 _STATUS = re.compile(r"__status_(\d{3})__")
 _SLEEP = re.compile(r"__sleep_([0-9.]+)__")
+_DRIP = re.compile(r"__drip(?:_([0-9.]+))?__")
 
 
 def _text_of(content) -> str:
@@ -108,7 +109,8 @@ async def chat(request: Request) -> Response:
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
             "usage": _usage(body, text),
         })  # fmt: skip
-    drip = 0.3 if "__drip__" in user_text else 0.0
+    drip_match = _DRIP.search(user_text)
+    drip = float(drip_match.group(1) or 0.3) if drip_match else 0.0
     include_usage = (body.get("stream_options") or {}).get("include_usage")
 
     def chunk(delta: dict, finish_reason: str | None = None, **extra) -> bytes:
