@@ -216,3 +216,23 @@ def test_unreachable_history_store_is_a_clear_503_before_any_model_call(stack, m
     with pytest.raises(ClientError) as converse_error:
         bearer_client(url, master_key).converse(modelId="fake", messages=[{"role": "user", "content": [{"text": "x"}]}])
     assert converse_error.value.response["Error"]["Code"] == "ServiceUnavailableException"
+
+
+def test_a_turn_too_large_to_store_is_answered_without_a_session_and_says_so(gateway_url, alice):
+    huge = "x" * 3_200_000  # above the 3 MB a single stored message may take
+    response = httpx.post(
+        f"{gateway_url}/v1/chat/completions",
+        headers={"Authorization": f"Bearer {alice[1]}"},
+        json={"model": "fake", "messages": [{"role": "user", "content": huge}]},
+        timeout=60,
+    )
+    assert response.status_code == 200
+    assert "session_id" not in response.json()
+    assert "chat history stores messages of at most" in response.headers["x-history-skipped"]
+
+
+def test_a_turn_too_large_to_store_in_a_named_session_is_refused_before_the_model_call(gateway_url, alice):
+    session_id = say(chat(gateway_url, alice[1]), "small start").model_extra["session_id"]
+    with pytest.raises(openai.BadRequestError):
+        say(chat(gateway_url, alice[1]), "x" * 3_200_000, session_id)
+    assert len(history(gateway_url, alice[1], session_id).json()["messages"]) == 2

@@ -48,6 +48,7 @@ class PreparedTurn:
     new_messages: list[dict] = field(default_factory=list)
     session: SessionTurn | None = None
     started: float = field(default_factory=time.monotonic)
+    history_skipped: str | None = None  # why this turn is not stored (told to the client, never silent)
 
     @property
     def session_id(self) -> str | None:
@@ -96,10 +97,18 @@ class ChatService:
             return PreparedTurn(body)
         instructions = [m for m in messages if m.get("role") in INSTRUCTION_ROLES]
         new_messages = [m for m in messages if m.get("role") not in INSTRUCTION_ROLES]
-        await anyio.to_thread.run_sync(self.history.check_size, new_messages)
         if request.session_id:
+            # the client asked for this turn to be kept: refuse what cannot be stored, before the model call
+            await anyio.to_thread.run_sync(self.history.check_size, new_messages)
             session = await anyio.to_thread.run_sync(self.history.load_for_turn, request.session_id, principal)
         else:
+            try:
+                await anyio.to_thread.run_sync(self.history.check_size, new_messages)
+            except GatewayError as exc:
+                if exc.kind is not ErrorKind.VALIDATION:
+                    raise
+                # too large to keep, and no session was asked for: answer anyway, start no session, say so
+                return PreparedTurn(body, history_skipped=exc.message)
             await anyio.to_thread.run_sync(self.history.check_reachable)  # a read, cached: no write before the model
             session = self.history.open_session(principal.owner_id)
         body["messages"] = [*instructions, *session.messages, *new_messages]
@@ -117,7 +126,13 @@ class ChatService:
             message = data["choices"][0]["message"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise GatewayError(ErrorKind.MODEL_ERROR, "the model returned an answer the gateway cannot read") from None
-        await self._record(turn, message)
+        try:
+            await self._record(turn, message)
+        except GatewayError as exc:  # the answer is good and paid for: deliver it, and say it was not stored
+            if exc.kind not in (ErrorKind.VALIDATION, ErrorKind.UNAVAILABLE):
+                raise
+            turn.history_skipped = exc.message
+            turn.session = None if turn.session and turn.session.new else turn.session
         return data, litellm_headers(response.headers)
 
     async def stream(self, turn: PreparedTurn, authorization: str, *, include_usage: bool) -> ChatStream:
@@ -146,6 +161,19 @@ class ChatService:
 
 def litellm_headers(headers) -> dict[str, str]:
     return {k: v for k, v in headers.items() if k.lower().startswith("x-litellm-")}
+
+
+HISTORY_SKIPPED_HEADER = "x-history-skipped"
+
+
+def history_headers(turn: PreparedTurn, session_header: str | None = None) -> dict[str, str]:
+    """``x-history-skipped: <why>`` when the turn was not stored; the session id header if asked for."""
+    headers = {}
+    if turn.history_skipped:
+        headers[HISTORY_SKIPPED_HEADER] = turn.history_skipped.encode("ascii", "replace").decode()
+    if session_header and turn.session_id:
+        headers[session_header] = turn.session_id
+    return headers
 
 
 class ChatStream:

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from gateway.chat.service import ChatRequest, ChatStream, session_id_field
+from gateway.chat.service import ChatRequest, ChatStream, history_headers, session_id_field
 from gateway.converse.eventstream import CONTENT_TYPE, encode_event, encode_gateway_error
 from gateway.converse.stream import ConverseStreamTranslator
 from gateway.converse.translate import converse_request_to_openai, openai_response_to_converse
@@ -36,21 +36,17 @@ async def _prepare(request: Request):
     return gw, turn, await upstream_authorization(request, principal)
 
 
-def _session_headers(session_id: str | None) -> dict[str, str]:
-    return {SESSION_HEADER: session_id} if session_id else {}
-
-
 async def converse(request: Request) -> Response:
     gw, turn, authorization = await _prepare(request)
     data, litellm_headers = await gw.chat.complete(turn, authorization)
-    headers = {**litellm_headers, **_session_headers(turn.session_id)}  # x-litellm-* (cost, model) as on OpenAI
+    headers = {**litellm_headers, **history_headers(turn, SESSION_HEADER)}  # x-litellm-* (cost, model) as on OpenAI
     return JSONResponse(openai_response_to_converse(data, turn.latency_ms()), headers=headers)
 
 
 async def converse_stream(request: Request) -> Response:
     gw, turn, authorization = await _prepare(request)
     stream = await gw.chat.stream(turn, authorization, include_usage=True)
-    headers = {**stream.headers, **_session_headers(turn.session_id)}
+    headers = {**stream.headers, **history_headers(turn, SESSION_HEADER)}
     return StreamingResponse(_frames(stream), media_type=CONTENT_TYPE, headers=headers)
 
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
-from gateway.chat.service import ChatRequest, ChatStream, session_id_field
+from gateway.chat.service import ChatRequest, ChatStream, history_headers, session_id_field
 from gateway.chat.sse import DONE
 from gateway.errors import GatewayError
 from gateway.web.requests import principal_of, read_json_object, upstream_authorization
@@ -36,10 +36,11 @@ async def chat_completions(request: Request) -> Response:
         data, headers = await gw.chat.complete(turn, authorization)
         if turn.session_id:
             data["session_id"] = turn.session_id
-        return JSONResponse(data, headers=headers)
+        return JSONResponse(data, headers={**headers, **history_headers(turn)})
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     stream = await gw.chat.stream(turn, authorization, include_usage=include_usage)
-    return StreamingResponse(_sse(stream), media_type="text/event-stream", headers=stream.headers)
+    headers = {**stream.headers, **history_headers(turn)}
+    return StreamingResponse(_sse(stream), media_type="text/event-stream", headers=headers)
 
 
 async def _sse(stream: ChatStream) -> AsyncIterator[bytes]:
