@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
@@ -54,16 +55,21 @@ def start(args) -> tuple[LocalStack, Child, dict[str, str]]:
         extra_env={"FAKE_UPSTREAM_URL": f"{fake_url}/v1", "LOG_LEVEL": "WARNING"},
     )  # fmt: skip
     stack = LocalStack(options, log=lambda *_: None)
-    stack.start()
-    urls = {
-        "fake": fake_url,
-        "litellm": stack.litellm_url,
-        "gateway_history": stack.gateway_url,
-        "gateway": stack.start_middleware("mw-no-history", free_port(), env_overrides={"HISTORY_ENABLED": "false"}),
-        "middleware_only": stack.start_middleware(
-            "mw-direct", free_port(), env_overrides={"HISTORY_ENABLED": "false", "LITELLM_BASE_URL": fake_url}
-        ),
-    }
+    try:
+        stack.start()
+        urls = {
+            "fake": fake_url,
+            "litellm": stack.litellm_url,
+            "gateway_history": stack.gateway_url,
+            "gateway": stack.start_middleware("mw-no-history", free_port(), env_overrides={"HISTORY_ENABLED": "false"}),
+            "middleware_only": stack.start_middleware(
+                "mw-direct", free_port(), env_overrides={"HISTORY_ENABLED": "false", "LITELLM_BASE_URL": fake_url}
+            ),
+        }
+    except BaseException:  # nothing may outlive a failed or interrupted start
+        stack.stop()
+        fake.stop()
+        raise
     return stack, fake, urls
 
 
@@ -164,6 +170,7 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-results.json")
     args = parser.parse_args()
     started = time.monotonic()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on `kill`/timeout too
     print("starting fake upstream, PostgreSQL, DynamoDB emulator, LiteLLM and three middleware instances …")
     stack, fake, urls = start(args)
     try:
