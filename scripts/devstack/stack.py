@@ -36,7 +36,7 @@ class StackOptions:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> StackOptions:
-        work_dir = REPO_ROOT / ".local"
+        work_dir = Path(env.get("GATEWAY_LOCAL_DIR") or REPO_ROOT / ".local")
         return cls(
             gateway_port=int(env.get("GATEWAY_PORT", "8080")),
             litellm_port=int(env.get("LITELLM_PORT", "4000")),
