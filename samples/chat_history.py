@@ -24,56 +24,11 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from pathlib import Path
-from typing import NoReturn
 
-import boto3
 import httpx
 import openai
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
-LOCAL_MASTER_KEY = Path(__file__).resolve().parent.parent / ".local" / "master_key"
-
-
-def fail(message: str) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def error_message(exc: openai.APIStatusError) -> str:
-    """The gateway's own error message (the SDK's ``message`` repeats the whole body)."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    return str(body.get("message") or exc.message)
-
-
-def gateway_url() -> str:
-    endpoint = os.environ.get("API_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
-    return endpoint.removesuffix("/bedrock").removesuffix("/v1")
-
-
-def api_key() -> str:
-    key = os.environ.get("API_KEY") or (LOCAL_MASTER_KEY.read_text().strip() if LOCAL_MASTER_KEY.exists() else "")
-    if not key:
-        fail("set API_KEY to your gateway API key (or run `make local`, which writes .local/master_key)")
-    return key
-
-
-def bedrock_client(base: str, key: str):
-    client = boto3.client(
-        "bedrock-runtime",
-        endpoint_url=f"{base}/bedrock",
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 3, "mode": "standard"}),
-    )
-
-    def add_authorization_header(request, **_):
-        request.headers["Authorization"] = f"Bearer {key}"
-
-    client.meta.events.register("request-created.bedrock-runtime.*", add_authorization_header)
-    return client
+from gateway_env import api_key, bedrock_client, error_message, fail, gateway_url
 
 
 def post(http: httpx.Client, path: str, body: dict) -> dict:
@@ -115,7 +70,7 @@ def main() -> None:
 
         # 2. Converse interface: the same session
         second = "What is my name?"
-        response = bedrock_client(base, key).converse(
+        response = bedrock_client(f"{base}/bedrock", key).converse(
             modelId=model,
             messages=[{"role": "user", "content": [{"text": second}]}],
             additionalModelRequestFields={"session_id": session_id},

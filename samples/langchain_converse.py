@@ -14,36 +14,11 @@ Run: ``.venv-clients/bin/python samples/langchain_converse.py`` (``pip install l
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
-import boto3
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from gateway_env import api_key, bedrock_client, bedrock_endpoint, fail
 from langchain_aws import ChatBedrockConverse
 from langchain_core.tools import tool
-
-LOCAL_MASTER_KEY = Path(__file__).resolve().parent.parent / ".local" / "master_key"
-
-
-def bedrock_client():
-    endpoint = os.environ.get("API_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
-    endpoint = endpoint if endpoint.endswith("/bedrock") else f"{endpoint}/bedrock"
-    key = os.environ.get("API_KEY") or (LOCAL_MASTER_KEY.read_text().strip() if LOCAL_MASTER_KEY.exists() else "")
-    if not key:
-        sys.exit("error: set API_KEY (or run make local, which writes .local/master_key)")
-    client = boto3.client(
-        "bedrock-runtime",
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        endpoint_url=endpoint,
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 1}),
-    )
-    client.meta.events.register(
-        "request-created.bedrock-runtime.*",
-        lambda request, **_: request.headers.__setitem__("Authorization", f"Bearer {key}"),
-    )
-    return client
 
 
 @tool
@@ -53,9 +28,8 @@ def get_weather(city: str) -> str:
 
 
 def main() -> None:
-    model = ChatBedrockConverse(
-        model=os.environ.get("MODEL_ID", "mock-gpt"), provider="openai", client=bedrock_client()
-    )
+    client = bedrock_client(bedrock_endpoint(), api_key(), max_attempts=1)
+    model = ChatBedrockConverse(model=os.environ.get("MODEL_ID", "mock-gpt"), provider="openai", client=client)
     reply = model.invoke("Hello from LangChain!")
     print(f"invoke: {reply.content}")
     print(f"usage: {reply.usage_metadata}")
@@ -70,4 +44,4 @@ if __name__ == "__main__":
     try:
         main()
     except (ClientError, BotoCoreError) as exc:
-        sys.exit(f"error: {exc}")
+        fail(str(exc))

@@ -25,40 +25,10 @@ from __future__ import annotations
 
 import json
 import os
-import sys
-from pathlib import Path
-from typing import NoReturn
 
-import boto3
 import openai
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
-LOCAL_MASTER_KEY = Path(__file__).resolve().parent.parent / ".local" / "master_key"
-
-
-def fail(message: str) -> NoReturn:
-    print(f"\nerror: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def error_message(exc: openai.APIStatusError) -> str:
-    """The gateway's own error message (the SDK's ``message`` repeats the whole body)."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    return str(body.get("message") or exc.message)
-
-
-def gateway_url() -> str:
-    endpoint = os.environ.get("API_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
-    return endpoint.removesuffix("/bedrock").removesuffix("/v1")
-
-
-def api_key() -> str:
-    key = os.environ.get("API_KEY") or (LOCAL_MASTER_KEY.read_text().strip() if LOCAL_MASTER_KEY.exists() else "")
-    if not key:
-        fail("set API_KEY to your gateway API key (or run `make local`, which writes .local/master_key)")
-    return key
+from gateway_env import api_key, bedrock_client, client_error_message, error_message, fail, gateway_url
 
 
 def prompt_variables() -> dict[str, dict[str, str]]:
@@ -67,25 +37,10 @@ def prompt_variables() -> dict[str, dict[str, str]]:
     try:
         given = json.loads(raw)
     except ValueError:
-        fail(f"PROMPT_VARIABLES must be a JSON object, got {raw!r}")
+        fail(f"PROMPT_VARIABLES must be a JSON object, got {raw!r}", newline=True)
     if not isinstance(given, dict):
-        fail(f"PROMPT_VARIABLES must be a JSON object, got {raw!r}")
+        fail(f"PROMPT_VARIABLES must be a JSON object, got {raw!r}", newline=True)
     return {name: value if isinstance(value, dict) else {"text": str(value)} for name, value in given.items()}
-
-
-def bedrock_client(base: str, key: str):
-    client = boto3.client(
-        "bedrock-runtime",
-        endpoint_url=f"{base}/bedrock",
-        region_name=os.environ.get("AWS_REGION", "us-east-1"),
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 3, "mode": "standard"}),
-    )
-
-    def add_authorization_header(request, **_):
-        request.headers["Authorization"] = f"Bearer {key}"
-
-    client.meta.events.register("request-created.bedrock-runtime.*", add_authorization_header)
-    return client
 
 
 def main() -> None:
@@ -94,9 +49,10 @@ def main() -> None:
         fail(
             "set PROMPT_ARN to the ARN of a prompt in Bedrock Prompt Management "
             "(arn:aws:bedrock:REGION:ACCOUNT:prompt/ID[:VERSION]); the gateway needs AWS credentials "
-            "allowed to call bedrock-agent:GetPrompt on it"
+            "allowed to call bedrock-agent:GetPrompt on it",
+            newline=True,
         )
-    base, key, variables = gateway_url(), api_key(), prompt_variables()
+    base, key, variables = gateway_url(), api_key(newline=True), prompt_variables()
     print(f"gateway: {base}\nprompt: {arn}\nvariables: {json.dumps(variables)}\n")
     try:
         # OpenAI interface: the prompt ARN is the model; variables ride in the body
@@ -106,7 +62,7 @@ def main() -> None:
         print(f"[openai] model used: {reply.model}  session id: {(reply.model_extra or {}).get('session_id')}\n")
 
         # Converse interface, synchronous
-        bedrock = bedrock_client(base, key)
+        bedrock = bedrock_client(f"{base}/bedrock", key)
         response = bedrock.converse(modelId=arn, promptVariables=variables)
         answer = "".join(b.get("text", "") for b in response["output"]["message"]["content"])
         usage = response["usage"]
@@ -121,14 +77,13 @@ def main() -> None:
                 print(event["contentBlockDelta"]["delta"].get("text", ""), end="", flush=True)
         print()
     except openai.APIConnectionError as exc:
-        fail(f"cannot reach the gateway at {base}: {exc}")
+        fail(f"cannot reach the gateway at {base}: {exc}", newline=True)
     except openai.APIStatusError as exc:
-        fail(f"HTTP {exc.status_code}: {error_message(exc)}")
+        fail(f"HTTP {exc.status_code}: {error_message(exc)}", newline=True)
     except ClientError as exc:
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        fail(f"{exc.response['Error'].get('Code')} (HTTP {status}): {exc.response['Error'].get('Message')}")
+        fail(client_error_message(exc), newline=True)
     except BotoCoreError as exc:
-        fail(f"cannot reach the gateway at {base}: {exc}")
+        fail(f"cannot reach the gateway at {base}: {exc}", newline=True)
 
 
 if __name__ == "__main__":

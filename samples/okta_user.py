@@ -23,27 +23,10 @@ Run: ``OKTA_TOKEN=eyJ... python samples/okta_user.py`` (needs ``pip install open
 from __future__ import annotations
 
 import os
-import sys
-from typing import NoReturn
 
 import httpx
 import openai
-
-
-def fail(message: str) -> NoReturn:
-    print(f"error: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def error_message(exc: openai.APIStatusError) -> str:
-    """The gateway's own error message (the SDK's ``message`` repeats the whole body)."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    return str(body.get("message") or exc.message)
-
-
-def gateway_url() -> str:
-    endpoint = os.environ.get("API_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
-    return endpoint.removesuffix("/bedrock").removesuffix("/v1")
+from gateway_env import error_message, fail, gateway_url
 
 
 def masked(key: str) -> str:

@@ -16,36 +16,9 @@ Run: ``python samples/openai_chat.py`` (needs ``pip install openai``).
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
-from typing import NoReturn
 
 import openai
-
-LOCAL_MASTER_KEY = Path(__file__).resolve().parent.parent / ".local" / "master_key"
-
-
-def fail(message: str) -> NoReturn:
-    print(f"\nerror: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def error_message(exc: openai.APIStatusError) -> str:
-    """The gateway's own error message (the SDK's ``message`` repeats the whole body)."""
-    body = exc.body if isinstance(exc.body, dict) else {}
-    return str(body.get("message") or exc.message)
-
-
-def gateway_url() -> str:
-    endpoint = os.environ.get("API_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
-    return endpoint.removesuffix("/bedrock").removesuffix("/v1")
-
-
-def api_key() -> str:
-    key = os.environ.get("API_KEY") or (LOCAL_MASTER_KEY.read_text().strip() if LOCAL_MASTER_KEY.exists() else "")
-    if not key:
-        fail("set API_KEY to your gateway API key (or run `make local`, which writes .local/master_key)")
-    return key
+from gateway_env import api_key, error_message, fail, gateway_url
 
 
 def ask(client: openai.OpenAI, model: str, text: str) -> str | None:
@@ -94,17 +67,17 @@ def ask_streaming(client: openai.OpenAI, model: str, text: str, session_id: str 
 def main() -> None:
     base_url = f"{gateway_url()}/v1"
     model = os.environ.get("MODEL_ID", "mock-gpt")
-    client = openai.OpenAI(base_url=base_url, api_key=api_key(), max_retries=2)
+    client = openai.OpenAI(base_url=base_url, api_key=api_key(newline=True), max_retries=2)
     print(f"gateway: {base_url}  model: {model}\n")
     try:
         session_id = ask(client, model, "Hello, how are you?")
         ask_streaming(client, model, "What did I last say to you?", session_id)
     except openai.APIConnectionError as exc:
-        fail(f"cannot reach the gateway at {base_url}: {exc}")
+        fail(f"cannot reach the gateway at {base_url}: {exc}", newline=True)
     except openai.APIStatusError as exc:
-        fail(f"HTTP {exc.status_code}: {error_message(exc)}")
+        fail(f"HTTP {exc.status_code}: {error_message(exc)}", newline=True)
     except openai.APIError as exc:  # e.g. an error event in the middle of a stream
-        fail(str(exc.message))
+        fail(str(exc.message), newline=True)
 
 
 if __name__ == "__main__":

@@ -14,14 +14,11 @@ Run: ``.venv-clients/bin/python samples/strands_agent.py`` (``pip install strand
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
+from gateway_env import api_key, bedrock_endpoint, fail
 from strands import Agent, tool
 from strands.models.bedrock import BedrockModel
-
-LOCAL_MASTER_KEY = Path(__file__).resolve().parent.parent / ".local" / "master_key"
 
 
 @tool
@@ -32,15 +29,10 @@ def get_weather(city: str) -> str:
 
 
 def main() -> None:
-    endpoint = os.environ.get("API_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
-    endpoint = endpoint if endpoint.endswith("/bedrock") else f"{endpoint}/bedrock"
-    key = os.environ.get("API_KEY") or (LOCAL_MASTER_KEY.read_text().strip() if LOCAL_MASTER_KEY.exists() else "")
-    if not key:
-        sys.exit("error: set API_KEY (or run make local, which writes .local/master_key)")
     model = BedrockModel(
         model_id=os.environ.get("MODEL_ID", "mock-gpt"),
-        endpoint_url=endpoint,
-        api_key=key,
+        endpoint_url=bedrock_endpoint(),
+        api_key=api_key(),
         region_name=os.environ.get("AWS_REGION", "us-east-1"),
     )
     agent = Agent(model=model, tools=[get_weather], callback_handler=None)
@@ -51,4 +43,4 @@ if __name__ == "__main__":
     try:
         main()
     except (ClientError, BotoCoreError) as exc:
-        sys.exit(f"error: {exc}")
+        fail(str(exc))

@@ -17,49 +17,9 @@ Run: ``python samples/test-middleware-streaming.py`` (needs ``pip install boto3`
 from __future__ import annotations
 
 import os
-import sys
-from pathlib import Path
-from typing import NoReturn
 
-import boto3
-from botocore import UNSIGNED
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-
-LOCAL_MASTER_KEY = Path(__file__).resolve().parent.parent / ".local" / "master_key"
-
-
-def fail(message: str) -> NoReturn:
-    print(f"\nerror: {message}", file=sys.stderr)
-    sys.exit(1)
-
-
-def bedrock_endpoint() -> str:
-    endpoint = os.environ.get("API_ENDPOINT", "http://127.0.0.1:8080").rstrip("/")
-    return endpoint if endpoint.endswith("/bedrock") else endpoint + "/bedrock"
-
-
-def api_key() -> str:
-    key = os.environ.get("API_KEY") or (LOCAL_MASTER_KEY.read_text().strip() if LOCAL_MASTER_KEY.exists() else "")
-    if not key:
-        fail("set API_KEY to your gateway API key (or run `make local`, which writes .local/master_key)")
-    return key
-
-
-def create_bedrock_client(endpoint: str, key: str, region: str):
-    """A bedrock-runtime client that talks to the gateway: unsigned, with a Bearer API key."""
-    client = boto3.client(
-        "bedrock-runtime",
-        endpoint_url=endpoint,
-        region_name=region,
-        config=Config(signature_version=UNSIGNED, retries={"max_attempts": 3, "mode": "standard"}),
-    )
-
-    def add_authorization_header(request, **_):
-        request.headers["Authorization"] = f"Bearer {key}"
-
-    client.meta.events.register("request-created.bedrock-runtime.*", add_authorization_header)
-    return client
+from gateway_env import api_key, bedrock_client, bedrock_endpoint, client_error_message, fail
 
 
 def stream_message(client, model_id: str, text: str, session_id: str | None = None) -> str | None:
@@ -92,17 +52,15 @@ def stream_message(client, model_id: str, text: str, session_id: str | None = No
 def main() -> None:
     endpoint = bedrock_endpoint()
     model_id = os.environ.get("MODEL_ID", "mock-gpt")
-    client = create_bedrock_client(endpoint, api_key(), os.environ.get("AWS_REGION", "us-east-1"))
+    client = bedrock_client(endpoint, api_key(newline=True))
     print(f"gateway: {endpoint}  model: {model_id}\n")
     try:
         session_id = stream_message(client, model_id, "Tell me a short story.")
         stream_message(client, model_id, "What did I last say to you?", session_id)
     except ClientError as exc:
-        error = exc.response.get("Error", {})
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        fail(f"{error.get('Code')} (HTTP {status}): {error.get('Message')}")
+        fail(client_error_message(exc), newline=True)
     except BotoCoreError as exc:
-        fail(f"cannot reach the gateway at {endpoint}: {exc}")
+        fail(f"cannot reach the gateway at {endpoint}: {exc}", newline=True)
 
 
 if __name__ == "__main__":
