@@ -28,7 +28,7 @@ $(CLIENTS_STAMP): requirements-clients.txt
 install: $(STAMP) $(CLIENTS_STAMP)
 
 ## Run the whole gateway locally in the foreground (Ctrl-C stops everything).
-local: install
+local: $(STAMP)
 	$(PY) -m devstack
 
 ## Install what is needed and run every test (lint included). CI runs exactly this.
@@ -52,7 +52,7 @@ $(CDK):
 	npm install --prefix .local/cdk-cli --no-audit --no-fund --no-save aws-cdk@$(CDK_CLI_VERSION)
 
 ## Offline synth into cdk.out/ (cdk-nag runs and fails the synth on findings; no credentials, no Docker).
-synth: install
+synth: $(STAMP)
 	CDK_OUTDIR=cdk.out $(PY) cdk/app.py
 
 ## Once per account/region.
@@ -70,5 +70,5 @@ clean:
 	rm -rf $(VENV) $(CLIENTS_VENV) .local cdk.out .pytest_cache .ruff_cache
 
 ## Gateway overhead benchmark (loopback only, ~5 minutes): table on stdout, JSON in bench-results.json.
-bench: install
+bench: $(STAMP)
 	$(PY) -m bench

@@ -13,6 +13,9 @@ from pathlib import Path
 
 
 def find_kit(repo_root: Path, env: Mapping[str, str]) -> Path | None:
+    """The kit's folder, or None (``OFFLINE_PRISMA_KIT=off`` forces LiteLLM to run without a database)."""
+    if env.get("OFFLINE_PRISMA_KIT", "").lower() in ("off", "none", "0", "false"):
+        return None
     candidates = [env.get("OFFLINE_PRISMA_KIT"), str(repo_root.parent / "shared" / "offline-prisma")]
     for candidate in candidates:
         if candidate and (Path(candidate) / "setup.sh").is_file():

@@ -15,7 +15,8 @@ from devstack.processes import free_port, port_is_free
 from devstack.stack import REPO_ROOT
 
 
-def test_local_gateway_starts_prints_how_to_use_it_and_stops_cleanly(tmp_path):
+def run_local_gateway(tmp_path, **extra_env: str) -> tuple[str, int, int]:
+    """Start `python -m devstack`, check it answers, SIGTERM it; (its output, gateway port, LiteLLM port)."""
     gateway_port, litellm_port = free_port(), free_port()
     env = {
         **os.environ,
@@ -26,6 +27,7 @@ def test_local_gateway_starts_prints_how_to_use_it_and_stops_cleanly(tmp_path):
     }
     for name in ("LITELLM_MASTER_KEY", "DATABASE_URL", "LITELLM_CONFIG", "AWS_ENDPOINT_URL_DYNAMODB"):
         env.pop(name, None)
+    env.update(extra_env)
     process = subprocess.Popen(
         [sys.executable, "-m", "devstack"],
         env=env,
@@ -61,5 +63,16 @@ def test_local_gateway_starts_prints_how_to_use_it_and_stops_cleanly(tmp_path):
     assert process.returncode == 0, rest
     assert "nothing left listening" in rest
     assert port_is_free(gateway_port) and port_is_free(litellm_port)
-    pgdata = tmp_path / "local" / "pgdata"
-    assert not (pgdata / "postmaster.pid").exists()  # PostgreSQL stopped too
+    return text, gateway_port, litellm_port
+
+
+def test_local_gateway_starts_prints_how_to_use_it_and_stops_cleanly(tmp_path):
+    text, _, _ = run_local_gateway(tmp_path)
+    assert "database mode on" in text
+    assert not (tmp_path / "local" / "pgdata" / "postmaster.pid").exists()  # PostgreSQL stopped too
+
+
+def test_without_a_prisma_engine_it_starts_without_the_database_and_says_so(tmp_path):
+    text, _, _ = run_local_gateway(tmp_path, OFFLINE_PRISMA_KIT="off")
+    assert "DATABASE MODE OFF" in text
+    assert not (tmp_path / "local" / "pgdata").exists()

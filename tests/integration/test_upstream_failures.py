@@ -93,3 +93,18 @@ def test_openai_stream_that_stalls_midway_ends_with_an_error_event(impatient, ma
         events = [line for line in response.iter_lines() if line.startswith("data: ")]
     assert response.status_code == 200
     assert '"upstream_timeout"' in events[-1] or "stalled" in events[-1]
+
+
+def test_upstream_connections_are_pooled_and_reused(stack, fake_upstream, master_key):
+    """A warm function keeps its keep-alive connections: 30 calls must not open 30 connections."""
+    upstream = fake_upstream.removesuffix("/v1")
+    direct = stack.start_middleware(
+        "middleware-direct", free_port(), env_overrides={"LITELLM_BASE_URL": upstream, "HISTORY_ENABLED": "false"}
+    )
+    before = httpx.get(f"{upstream}/_fake/connections").json()["connections"]
+    with httpx.Client(base_url=direct, headers={"Authorization": f"Bearer {master_key}"}) as client:
+        for i in range(30):
+            body = {"model": "fake", "messages": [{"role": "user", "content": f"call {i}"}], "stream": i % 2 == 0}
+            assert client.post("/v1/chat/completions", json=body).status_code == 200
+    opened = httpx.get(f"{upstream}/_fake/connections").json()["connections"] - before
+    assert 1 <= opened <= 2

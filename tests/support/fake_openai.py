@@ -7,6 +7,7 @@ Replies are deterministic so tests can assert them:
 - magic words in the last user text: ``__status_NNN__`` answers HTTP NNN with an OpenAI error,
   ``__sleep_S__`` waits S seconds first, ``__drip__`` streams with 0.3 s between chunks (``__drip_S__``: S seconds),
   ``__echo_request__`` answers the JSON of the request it got (to see what the gateway sent).
+- ``GET /_fake/connections``: how many distinct TCP connections carried chat requests.
 Run: ``python -m tests.support.fake_openai PORT`` (or ``serve(port)`` in a thread).
 """
 
@@ -80,7 +81,12 @@ def _usage(body: dict, reply: str) -> dict:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+_CLIENTS: set[tuple[str, int]] = set()  # distinct client connections seen (address, port)
+
+
 async def chat(request: Request) -> Response:
+    if request.client:
+        _CLIENTS.add((request.client.host, request.client.port))
     body = await request.json()
     user_text = " ".join(_text_of(m.get("content")) for m in body.get("messages") or [] if m.get("role") == "user")
     if m := _SLEEP.search(user_text):
@@ -144,9 +150,15 @@ async def models(_: Request) -> Response:
     return JSONResponse({"object": "list", "data": [{"id": "fake", "object": "model", "owned_by": "fake"}]})
 
 
+async def connections(_: Request) -> Response:
+    """How many distinct TCP connections have carried chat requests (keep-alive checks)."""
+    return JSONResponse({"connections": len(_CLIENTS)})
+
+
 app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]),
                         Route("/chat/completions", chat, methods=["POST"]),
-                        Route("/v1/models", models)])  # fmt: skip
+                        Route("/v1/models", models),
+                        Route("/_fake/connections", connections)])  # fmt: skip
 
 
 def serve(port: int) -> None:

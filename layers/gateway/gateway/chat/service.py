@@ -192,11 +192,14 @@ class ChatStream:
         Before yielding ``[DONE]`` (or ending, if upstream never sends it) the complete reply is
         stored; a stream that carried an error chunk or broke off stores nothing.
         """
-        failed = False
+        failed = done = False
         try:
             async for data in sse_data(_lines(self._response)):
-                if data == DONE:
-                    break
+                if done or data == DONE:
+                    # read to the end rather than stop here: a fully read response returns its
+                    # keep-alive connection to the pool (a half-read one would be closed)
+                    done = True
+                    continue
                 chunk = parse_chunk(data)
                 if chunk is not None:
                     if "error" in chunk:
