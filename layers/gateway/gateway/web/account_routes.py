@@ -21,10 +21,9 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from gateway.errors import validation
 from gateway.identity.provisioning import key_generate_body_for
 from gateway.web.proxy import proxy_to_litellm, relay_response
-from gateway.web.requests import principal_of, upstream_authorization
+from gateway.web.requests import parse_json_object, principal_of, upstream_authorization
 
 _ADMIN_ROLE = "proxy_admin"
 
@@ -45,21 +44,8 @@ async def key_generate(request: Request) -> Response:
     authorization = await upstream_authorization(request, principal)
     if principal.type == "key" and await _is_proxy_admin(request, authorization):
         return await _forward(request, authorization, raw)
-    body = key_generate_body_for(principal, _json_object(raw))
+    body = key_generate_body_for(principal, parse_json_object(raw, empty_is={}))  # empty: a default key
     return await _forward(request, authorization, json.dumps(body).encode())
-
-
-def _json_object(raw: bytes) -> dict:
-    """The body as a JSON object; an empty body is ``{}`` (a key with defaults, for the caller)."""
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise validation(f"request body is not valid JSON: {exc}") from None
-    if not isinstance(body, dict):
-        raise validation("request body must be a JSON object")
-    return body
 
 
 async def _is_proxy_admin(request: Request, authorization: str) -> bool:

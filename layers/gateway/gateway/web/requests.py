@@ -10,10 +10,12 @@ from gateway.errors import validation
 from gateway.identity.principal import Principal
 
 
-async def read_json_object(request: Request) -> dict:
-    """The request body as a JSON object, or a 400 that says why it is not one."""
-    raw = await request.body()
-    if not raw:
+def parse_json_object(raw: bytes, *, empty_is: dict | None = None) -> dict:
+    """``raw`` as a JSON object, or a 400 that says why it is not one (an empty body is ``empty_is``,
+    when given)."""
+    if not raw.strip():
+        if empty_is is not None:
+            return dict(empty_is)
         raise validation("request body is empty: expected a JSON object")
     try:
         body = json.loads(raw)
@@ -22,6 +24,11 @@ async def read_json_object(request: Request) -> dict:
     if not isinstance(body, dict):
         raise validation("request body must be a JSON object")
     return body
+
+
+async def read_json_object(request: Request) -> dict:
+    """The request body as a JSON object, or a 400 that says why it is not one."""
+    return parse_json_object(await request.body())
 
 
 def principal_of(request: Request) -> Principal:
