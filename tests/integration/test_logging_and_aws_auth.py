@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from devstack.processes import free_port
+from gateway.identity.principal import hash_key
 
 CHAT = {"model": "fake", "messages": [{"role": "user", "content": "log me"}]}
 
@@ -54,13 +55,19 @@ def request_context(principal: dict) -> str:
 
 
 def test_middleware_in_aws_mode_acts_for_the_authorizers_principal(behind_api_gateway, master_key):
-    headers = {
-        "Authorization": f"Bearer {master_key}",
-        "x-amzn-request-context": request_context({"principal_type": "admin", "key_hash": "abc"}),
-    }
+    # locally the hash salt is the master key (GATEWAY_HASH_SALT unset), as the authorizer would use it
+    context = {"principal_type": "admin", "key_hash": hash_key(master_key, master_key)}
+    headers = {"Authorization": f"Bearer {master_key}", "x-amzn-request-context": request_context(context)}
     response = httpx.post(f"{behind_api_gateway}/v1/chat/completions", headers=headers, json=CHAT)
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "apigw-req-1"
+
+
+def test_middleware_in_aws_mode_refuses_a_context_made_for_another_credential(behind_api_gateway, master_key, user_key):
+    forged = {"principal_type": "admin", "key_hash": hash_key(master_key, master_key)}
+    headers = {"Authorization": f"Bearer {user_key}", "x-amzn-request-context": request_context(forged)}
+    response = httpx.post(f"{behind_api_gateway}/v1/chat/completions", headers=headers, json=CHAT)
+    assert response.status_code == 401
 
 
 def test_middleware_in_aws_mode_refuses_requests_that_skipped_the_authorizer(behind_api_gateway, master_key):

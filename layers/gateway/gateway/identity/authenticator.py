@@ -12,6 +12,7 @@ reason, an unreachable issuer (no signing keys at all) answers 503. Tokens are n
 
 from __future__ import annotations
 
+import dataclasses
 import hmac
 import time
 from collections.abc import Mapping
@@ -92,7 +93,9 @@ class Authenticator:
         if self._master_key and hmac.compare_digest(token.encode(), self._master_key.encode()):
             return Principal(type="admin", user_id=None, key_hash=hash_key(token, self._salt))
         if self._jwt is not None and looks_like_jwt(token):
-            return await self._from_jwt(self._jwt, token)
+            principal = await self._from_jwt(self._jwt, token)
+            # the credential's hash binds the principal to this very token (see web/auth.py)
+            return dataclasses.replace(principal, key_hash=hash_key(token, self._salt))
         return await self._from_litellm_key(token, hash_key(token, self._salt))
 
     async def _from_jwt(self, verifier: TokenVerifier, token: str) -> Principal:

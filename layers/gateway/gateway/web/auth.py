@@ -7,25 +7,37 @@ request context the Lambda Web Adapter forwards in ``x-amzn-request-context``.
 
 from __future__ import annotations
 
+import hmac
 import json
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.errors import ErrorKind, GatewayError
-from gateway.identity.principal import Principal
+from gateway.identity.authenticator import bearer_token
+from gateway.identity.principal import Principal, hash_key
 from gateway.web.errors import error_response
 
 PUBLIC_PATHS = frozenset({"/gateway/health"})
 
 
-def principal_from_request_context(raw: str | None) -> Principal:
+def principal_from_request_context(raw: str | None, authorization: str | None, salt: str) -> Principal:
+    """The principal API Gateway's authorizer produced for this request's own credential.
+
+    The authorizer puts the salted hash of the credential it checked in the context; it must match
+    the ``Authorization`` header of this request. Without the (secret) salt nobody can forge a
+    context for a credential, so correctness never rests on how the header reached us.
+    """
+    refused = GatewayError(ErrorKind.UNAUTHENTICATED, "request did not pass the API Gateway authorizer")
     if not raw:
-        raise GatewayError(ErrorKind.UNAUTHENTICATED, "request did not pass the API Gateway authorizer")
+        raise refused
     try:
-        authorizer = json.loads(raw).get("authorizer") or {}
-        return Principal.from_context(authorizer)
+        principal = Principal.from_context(json.loads(raw).get("authorizer") or {})
     except (ValueError, AttributeError):
-        raise GatewayError(ErrorKind.UNAUTHENTICATED, "request did not pass the API Gateway authorizer") from None
+        raise refused from None
+    presented = hash_key(bearer_token(authorization), salt)
+    if not principal.key_hash or not hmac.compare_digest(presented, principal.key_hash):
+        raise refused
+    return principal
 
 
 class AuthMiddleware:
@@ -40,7 +52,9 @@ class AuthMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         try:
             if gw.settings.auth_mode == "apigateway":
-                principal = principal_from_request_context(headers.get("x-amzn-request-context"))
+                principal = principal_from_request_context(
+                    headers.get("x-amzn-request-context"), headers.get("authorization"), gw.settings.hash_salt
+                )
             else:
                 principal = await gw.authenticator.authenticate(headers.get("authorization"))
         except GatewayError as exc:
