@@ -12,8 +12,7 @@ import os
 from typing import Any
 
 from gateway.errors import ErrorKind, GatewayError
-from gateway.identity.authenticator import Authenticator
-from gateway.identity.jwt_verifier import JwtConfig, JwtVerifier
+from gateway.identity.authenticator import Authenticator, build_authenticator
 from gateway.log import logger
 from gateway.settings import get_settings
 from gateway.upstream import LiteLLMClient
@@ -28,16 +27,7 @@ def _get_authenticator() -> Authenticator:
     if _authenticator is None:
         settings = get_settings()
         client = LiteLLMClient(settings.litellm_base_url, connect_timeout=settings.connect_timeout, read_timeout=10.0)
-        # OKTA_ISSUER unset: no JWT verification (every bearer is treated as a LiteLLM key)
-        jwt_config = JwtConfig.from_env(os.environ)
-        _authenticator = Authenticator(
-            client,
-            master_key=settings.master_key,
-            hash_salt=settings.hash_salt,
-            cache_ttl=settings.key_cache_ttl,
-            cache_size=settings.key_cache_size,
-            jwt_verifier=JwtVerifier(jwt_config) if jwt_config else None,
-        )
+        _authenticator = build_authenticator(settings, client, os.environ)
     return _authenticator
 
 

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import yaml
 
-from litellm_service.render_config import available_models, render_config
+from litellm_service.render_config import render_config
 
 
 def render_local_config(source: Path, dest: Path, env: Mapping[str, str]) -> tuple[dict, list[str]]:
     """Write the rendered config to ``dest``; return it and the names of the models left out."""
     config = yaml.safe_load(source.read_text()) or {}
-    _, skipped = available_models(config.get("model_list") or [], env)
     rendered = render_config(config, env)
+    served = [m.get("model_name") for m in rendered.get("model_list") or []]
+    skipped = [m.get("model_name", "?") for m in config.get("model_list") or [] if m.get("model_name") not in served]
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_text(yaml.safe_dump(rendered, sort_keys=False))
     return rendered, skipped

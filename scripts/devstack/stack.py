@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import secrets
 import sys
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,7 +218,6 @@ class LocalStack:
     # -- readiness -------------------------------------------------------------------------------
     def smoke_chat(self, model: str) -> str:
         """One master-key chat completion through the middleware: the definition of "ready"."""
-        started = time.monotonic()
         response = httpx.post(
             f"{self.gateway_url}/v1/chat/completions",
             headers={"Authorization": f"Bearer {self.options.master_key}"},
@@ -227,5 +225,4 @@ class LocalStack:
             timeout=60,
         )
         response.raise_for_status()
-        del started
         return response.json()["choices"][0]["message"]["content"]

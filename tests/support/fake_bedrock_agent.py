@@ -35,9 +35,11 @@ import sys
 import threading
 from collections import Counter
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.support.loopback_server import LoopbackServer
 
 _VERSION = re.compile(r"DRAFT|[0-9]{0,4}[1-9][0-9]{0,4}")
 _ARN_ID = re.compile(r"arn:aws[a-z-]*:bedrock:[a-z0-9-]+:[0-9]{12}:prompt/([0-9a-zA-Z]{10})(?::([0-9]{1,5}))?")
@@ -141,8 +143,7 @@ class FakeBedrockAgent:
         self._failures: dict[str, tuple[int, str]] = {}
         self._calls: Counter[tuple[str, str | None]] = Counter()
         self.requests: list[dict[str, Any]] = []  # {"prompt_id", "version", "region", "service"} per GetPrompt
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LoopbackServer("fake-bedrock-agent")
 
     # ---- registration ----------------------------------------------------------------------
 
@@ -240,26 +241,11 @@ class FakeBedrockAgent:
     # ---- server lifecycle ------------------------------------------------------------------
 
     def start(self, port: int = 0) -> FakeBedrockAgent:
-        if self._server is None:
-            self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-            self._server.daemon_threads = True
-            self._thread = threading.Thread(
-                target=self._server.serve_forever,
-                kwargs={"poll_interval": 0.05},
-                name="fake-bedrock-agent",
-                daemon=True,
-            )
-            self._thread.start()
+        self._http.start(_handler(self), port)
         return self
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
+        self._http.stop()
 
     def __enter__(self) -> FakeBedrockAgent:
         return self.start()
@@ -269,9 +255,7 @@ class FakeBedrockAgent:
 
     @property
     def url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("fake bedrock-agent not started")
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self._http.port}"
 
 
 def _handler(agent: FakeBedrockAgent) -> type[BaseHTTPRequestHandler]:

@@ -19,13 +19,15 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+
+from tests.support.loopback_server import LoopbackServer
 
 DEFAULT_AUDIENCE = "api://default"
 
@@ -56,32 +58,17 @@ class OidcIssuer:
         # Knobs for failure tests.
         self.discovery_issuer_override: str | None = None
         self.jwks_status = 200
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._http = LoopbackServer("oidc-issuer")
         self.add_key()
 
     # ---- server lifecycle -------------------------------------------------------------------
 
     def start(self) -> OidcIssuer:
-        if self._server is not None:
-            return self
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="oidc-issuer", daemon=True
-        )
-        self._thread.start()
+        self._http.start(self._handler_class())
         return self
 
     def stop(self) -> None:
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = None
-        self._thread = None
+        self._http.stop()
 
     def __enter__(self) -> OidcIssuer:
         return self.start()
@@ -91,9 +78,7 @@ class OidcIssuer:
 
     @property
     def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("issuer not started")
-        return self._server.server_address[1]
+        return self._http.port
 
     @property
     def base_url(self) -> str:

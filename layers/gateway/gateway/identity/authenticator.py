@@ -21,9 +21,10 @@ from typing import Any, Protocol
 from cachetools import TTLCache
 
 from gateway.errors import ErrorKind, GatewayError
-from gateway.identity.jwt_verifier import IssuerUnavailable, JwtError, looks_like_jwt
+from gateway.identity.jwt_verifier import IssuerUnavailable, JwtConfig, JwtError, JwtVerifier, looks_like_jwt
 from gateway.identity.principal import Principal, hash_key
 from gateway.log import logger
+from gateway.settings import Settings
 from gateway.upstream import LiteLLMClient
 
 # A rejected key is remembered briefly so a client retrying a bad key cannot hammer LiteLLM.
@@ -133,3 +134,20 @@ class Authenticator:
         principal = Principal(type="key", user_id=str(user_id) if user_id else None, key_hash=key_hash)
         self._valid[key_hash] = principal
         return principal
+
+
+def build_authenticator(settings: Settings, client: LiteLLMClient, env: Mapping[str, str]) -> Authenticator:
+    """The authenticator both entry points use (the Lambda authorizer and the ASGI app's middleware).
+
+    JWTs are verified only when ``OKTA_ISSUER`` is set (bad ``OKTA_*`` values fail start-up); without
+    it every bearer is a LiteLLM key.
+    """
+    jwt_config = JwtConfig.from_env(env)
+    return Authenticator(
+        client,
+        master_key=settings.master_key,
+        hash_salt=settings.hash_salt,
+        cache_ttl=settings.key_cache_ttl,
+        cache_size=settings.key_cache_size,
+        jwt_verifier=JwtVerifier(jwt_config) if jwt_config else None,
+    )

@@ -9,8 +9,7 @@ from gateway.chat.service import ChatService
 from gateway.history.config import HistoryConfig
 from gateway.history.store import HistoryStore
 from gateway.identity.accounts import Accounts
-from gateway.identity.authenticator import Authenticator
-from gateway.identity.jwt_verifier import JwtConfig, JwtVerifier
+from gateway.identity.authenticator import Authenticator, build_authenticator
 from gateway.identity.provisioning import UserDefaults
 from gateway.settings import Settings
 from gateway.upstream import LiteLLMClient
@@ -23,7 +22,6 @@ class GatewayContext:
     authenticator: Authenticator
     chat: ChatService
     accounts: Accounts
-    jwt_verifier: JwtVerifier | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatewayContext:
@@ -32,17 +30,7 @@ class GatewayContext:
             connect_timeout=settings.connect_timeout,
             read_timeout=settings.read_timeout,
         )
-        # OKTA_ISSUER unset: JWT auth off (bearers are LiteLLM keys); bad OKTA_* values fail start-up
-        jwt_config = JwtConfig.from_env(os.environ)
-        jwt_verifier = JwtVerifier(jwt_config) if jwt_config else None
-        authenticator = Authenticator(
-            upstream,
-            master_key=settings.master_key,
-            hash_salt=settings.hash_salt,
-            cache_ttl=settings.key_cache_ttl,
-            cache_size=settings.key_cache_size,
-            jwt_verifier=jwt_verifier,
-        )
+        authenticator = build_authenticator(settings, upstream, os.environ)
         accounts = Accounts(
             upstream,
             master_key=settings.master_key,
@@ -56,5 +44,4 @@ class GatewayContext:
             authenticator=authenticator,
             chat=ChatService(upstream, history),
             accounts=accounts,
-            jwt_verifier=jwt_verifier,
         )
