@@ -314,6 +314,13 @@ class Settings:
         )
 
 
+#: Settings an older ``.env`` may still carry: refused with the reason, never silently ignored.
+RETIRED_SETTINGS: dict[str, str] = {
+    "AUTHORIZER_CACHE_TTL_SECONDS": "API Gateway's authorizer cache is off so that keys sent in x-api-key or "
+    "api-key are accepted; the authorizer function caches keys itself (docs/deploy.md, 'Auth')",
+}
+
+
 def _product_ids(r: _Reader) -> tuple[str, ...]:
     ids = tuple(dict.fromkeys(p.strip() for p in (r.str("BEDROCK_MARKETPLACE_PRODUCT_IDS") or "").split(",")))
     ids = tuple(p for p in ids if p)
@@ -324,12 +331,9 @@ def _product_ids(r: _Reader) -> tuple[str, ...]:
 
 
 def _sizing(r: _Reader, *, new_vpc: bool) -> Sizing:
-    if r.str("AUTHORIZER_CACHE_TTL_SECONDS") is not None:
-        raise SettingsError(
-            "AUTHORIZER_CACHE_TTL_SECONDS",
-            "is no longer used: API Gateway's authorizer cache is off so that keys in x-api-key/api-key are "
-            "accepted; the authorizer function caches keys itself (docs/deploy.md, 'Auth'). Remove it from .env",
-        )
+    for name, why in RETIRED_SETTINGS.items():
+        if r.str(name) is not None:
+            raise SettingsError(name, f"is no longer used: {why}. Remove it from .env")
     cpu = r.int("ECS_CPU", 1024, 256, 16384)
     if cpu not in FARGATE_MEMORY:
         raise SettingsError("ECS_CPU", f"{cpu} is not a Fargate CPU size ({', '.join(map(str, FARGATE_MEMORY))})")
