@@ -16,9 +16,7 @@ from .conftest import Synthesized
 
 
 def _statements(synth: Synthesized) -> list[dict]:
-    task_role = next(
-        k for k, v in synth.resources("AWS::IAM::Role").items() if k.startswith("LiteLLMTaskTaskRole")
-    )
+    task_role = next(k for k, v in synth.resources("AWS::IAM::Role").items() if k.startswith("LiteLLMTaskTaskRole"))
     return [
         statement
         for policy in synth.resources("AWS::IAM::Policy").values()

@@ -51,7 +51,8 @@ def _existing_vpc_endpoints(tmp_path: Path, **env: str) -> list[str]:
     Network(stack, "Network", settings=settings)
     app.synth()
     template = Template.from_json(json.loads((tmp_path / "Existing.template.json").read_text()))
-    names = [json.dumps(e["Properties"]["ServiceName"]) for e in template.find_resources("AWS::EC2::VPCEndpoint").values()]
+    endpoints = template.find_resources("AWS::EC2::VPCEndpoint").values()
+    names = [json.dumps(e["Properties"]["ServiceName"]) for e in endpoints]
     return sorted(name.rsplit(".", 1)[-1].strip('"]}') for name in names)
 
 
