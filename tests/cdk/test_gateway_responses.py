@@ -54,6 +54,10 @@ EXPECTED: dict[str, tuple[int, str, str, type[openai.APIStatusError]]] = {
 }
 
 
+#: API Gateway's default template for its own answers.
+BARE = '{"message":$context.error.messageString}'
+
+
 def _responses(synth: Synthesized) -> dict[str, dict[str, Any]]:
     found = {}
     for resource in synth.resources("AWS::ApiGateway::GatewayResponse").values():
@@ -84,14 +88,15 @@ def api_gateway_stand_in(synth: Synthesized) -> Iterator[int]:
             self.rfile.read(int(self.headers.get("content-length") or 0))
             response_type = self.path.strip("/").split("/")[0]
             status, message, _, _ = EXPECTED[response_type]
-            props = responses[response_type]
+            # A type the template leaves out gets API Gateway's bare default answer.
+            props = responses.get(response_type, {"ResponseTemplates": {"application/json": BARE}})
             assert int(props.get("StatusCode", status)) == status
             body = props["ResponseTemplates"]["application/json"].replace(
                 "$context.error.messageString", json.dumps(message)
             )
             self.send_response(status)
             self.send_header("content-type", "application/json")
-            for name, value in props["ResponseParameters"].items():
+            for name, value in props.get("ResponseParameters", {}).items():
                 self.send_header(name.removeprefix("gatewayresponse.header."), value.strip("'"))
             self.send_header("content-length", str(len(body.encode())))
             self.end_headers()
@@ -137,4 +142,5 @@ def test_openai_sdk_raises_its_status_error_with_the_message(api_gateway_stand_i
         client.chat.completions.create(model="any-model", messages=[{"role": "user", "content": "hi"}])
     assert raised.value.status_code == status
     assert isinstance(raised.value.body, dict) and raised.value.body["message"] == message
+    assert message in str(raised.value)
     assert raised.value.type and raised.value.code
