@@ -101,7 +101,7 @@ class GatewayApi(Construct):
         # without invoking the authorizer) any request missing one of the identity sources, so a key sent as
         # `x-api-key` (Anthropic SDKs, Claude Code) or `api-key` (Azure OpenAI clients) instead of
         # `Authorization` could never pass. Identity sources are optional when caching is off
-        # (https://docs.aws.amazon.com/apigateway/latest/api/API_Authorizer.html, identitySource). The
+        # (https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html, identitySource). The
         # authorizer function keeps its own bounded key cache instead (docs/deploy.md, "Auth").
         self.authorizer = apigw.RequestAuthorizer(
             self,

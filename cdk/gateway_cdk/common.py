@@ -20,7 +20,7 @@ def retention(days: int) -> logs.RetentionDays:
 
 
 def data_removal_policy(settings: Settings) -> RemovalPolicy:
-    """What happens to a data store (table, bucket) when the stack or the resource goes away.
+    """What happens to a data store (the history table) when the stack or the resource goes away.
 
     ``RETAIN_DATA=true`` (default) maps to CloudFormation's ``RetainExceptOnCreate``: kept on stack deletion
     and on updates that remove it, but deleted when the operation that *created* it rolls back, so a failed

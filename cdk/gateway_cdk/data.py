@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -67,7 +67,11 @@ class LogBucket(Construct):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=False,
-            removal_policy=data_removal_policy(settings),
+            # Always Retain, even when its creation rolls back: the ALB writes a test object as soon as access
+            # logging is on, and CloudFormation cannot delete a non-empty bucket, so RetainExceptOnCreate or
+            # Delete would leave a failed first deploy stuck in ROLLBACK_FAILED. A left-over bucket is deleted
+            # by hand (docs/deploy.md).
+            removal_policy=RemovalPolicy.RETAIN,
             auto_delete_objects=False,
             lifecycle_rules=[
                 s3.LifecycleRule(
