@@ -103,6 +103,9 @@ class GatewayApi(Construct):
         # `Authorization` could never pass. Identity sources are optional when caching is off
         # (https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html, identitySource). The
         # authorizer function keeps its own bounded key cache instead (docs/deploy.md, "Auth").
+        # `x-api-key` means nothing special to API Gateway here: with ApiKeySourceType HEADER (the default) it
+        # is read only for methods with ApiKeyRequired, and none has it
+        # (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-key-source.html).
         self.authorizer = apigw.RequestAuthorizer(
             self,
             "Authorizer",
