@@ -6,8 +6,25 @@ Application Load Balancers since late 2025, so no NLB is needed in front of the 
 only knows V1 links, so ``ConnectionId``/``IntegrationTarget`` are set with the CloudFormation escape hatch.
 
 API Gateway does not fall back from a static resource to the root ``{proxy+}``, so every static prefix
-created for a gateway route (``/v1``, ``/user``, ``/key``, ``/bedrock/model/{modelId}`` …) gets its own
-``{proxy+}`` child that forwards to LiteLLM under the same path.
+created for a gateway route (``/v1``, ``/user``, ``/bedrock`` …) gets its own ``{proxy+}`` child that forwards
+to LiteLLM under the same path — except the prefixes in :data:`MIDDLEWARE_PROXIES`, whose ``{proxy+}`` goes to
+the middleware (which relays what it does not serve itself to LiteLLM).
+
+**Prompt ARNs as ``modelId``.** boto3 percent-encodes the ``{modelId}`` label, ``/`` included, so a managed
+prompt arrives as ``/bedrock/model/arn%3Aaws%3Abedrock%3A…%3Aprompt%2FPROMPTID%3A1/converse``. AWS documents a
+path variable (``{modelId}``) as matching one path segment and a greedy ``{proxy+}`` as matching all child
+resources below its parent
+(https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-method-settings-method-request.html,
+https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-set-up-simple-proxy.html); it does not
+document, for REST APIs, whether ``%2F`` is decoded before matching (for HTTP APIs it says parameters are
+decoded). So there are two possible readings, and both must end at the Converse handler:
+
+* ``%2F`` kept inside the segment: ``{modelId}`` = the whole ARN, the request reaches
+  ``POST /bedrock/model/{modelId}/converse`` — the middleware route.
+* ``%2F`` treated as ``/``: the segments are ``…:prompt`` / ``PROMPTID:1`` / ``converse``; the static child
+  ``converse`` does not match ``PROMPTID:1``, so the request reaches ``/bedrock/model/{modelId}/{proxy+}``.
+  That greedy resource therefore goes to the middleware too (it used to go to the ALB: LiteLLM's own Bedrock
+  pass-through, which knows nothing of managed prompts), and the middleware's own router matches the full path (``{model_id:path}/converse``).
 """
 
 from __future__ import annotations
@@ -23,22 +40,28 @@ from constructs import Construct
 
 from .common import retention, suppress
 from .functions import GatewayFunctions
+from .gateway_responses import add_gateway_responses
 from .litellm_service import LiteLLMService
 from .network import Network
 from .settings import Settings
 
-#: Routes the gateway functions serve (all POST), with response streaming.
-GATEWAY_ROUTES: tuple[str, ...] = (
-    "/v1/chat/completions",
-    "/chat/completions",
-    "/bedrock/model/{modelId}/converse",
-    "/bedrock/model/{modelId}/converse-stream",
-    "/chat-history",
-    "/bedrock/chat-history",
-    "/session-ids",
-    "/user/new",
-    "/key/generate",
+#: (method, path) the middleware function serves, with response streaming.
+GATEWAY_ROUTES: tuple[tuple[str, str], ...] = (
+    ("POST", "/v1/chat/completions"),
+    ("POST", "/chat/completions"),
+    ("POST", "/bedrock/model/{modelId}/converse"),
+    ("POST", "/bedrock/model/{modelId}/converse-stream"),
+    ("POST", "/chat-history"),
+    ("POST", "/bedrock/chat-history"),
+    ("POST", "/session-ids"),
+    ("POST", "/user/new"),
+    ("POST", "/key/generate"),
+    # Every key-writing route is guarded by the middleware, which relays the rest of /key to LiteLLM.
+    ("ANY", "/key"),
+    ("GET", "/gateway/openapi.json"),
 )
+#: Static prefixes whose ``{proxy+}`` goes to the middleware instead of the ALB (see the module docstring).
+MIDDLEWARE_PROXIES: frozenset[str] = frozenset({"/key", "/bedrock/model/{modelId}", "/gateway"})
 STAGE_NAME = "prod"
 #: Streaming integrations may run up to 15 minutes (the REST API limit with ResponseTransferMode STREAM).
 STREAM_TIMEOUT = Duration.minutes(15)
@@ -74,13 +97,25 @@ class GatewayApi(Construct):
             retention=retention(settings.sizing.log_retention_days),
             removal_policy=RemovalPolicy.DESTROY,
         )
+        # No API Gateway result cache and no identity sources: with caching on, API Gateway refuses (401,
+        # without invoking the authorizer) any request missing one of the identity sources, so a key sent as
+        # `x-api-key` (Anthropic SDKs, Claude Code) or `api-key` (Azure OpenAI clients) instead of
+        # `Authorization` could never pass. Identity sources are optional when caching is off
+        # (https://docs.aws.amazon.com/apigateway/latest/api/API_CreateAuthorizer.html, identitySource). The
+        # authorizer function keeps its own bounded key cache instead (docs/deploy.md, "Auth").
+        # `x-api-key` means nothing special to API Gateway here: with ApiKeySourceType HEADER (the default) it
+        # is read only for methods with ApiKeyRequired, and none has it
+        # (https://docs.aws.amazon.com/apigateway/latest/developerguide/api-gateway-api-key-source.html).
         self.authorizer = apigw.RequestAuthorizer(
             self,
             "Authorizer",
             handler=functions.authorizer,
-            identity_sources=[apigw.IdentitySource.header("Authorization")],
-            results_cache_ttl=Duration.seconds(settings.sizing.authorizer_cache_ttl_seconds),
+            identity_sources=[],
+            results_cache_ttl=Duration.seconds(0),
         )
+        cfn_authorizer = self.authorizer.node.default_child
+        assert isinstance(cfn_authorizer, apigw.CfnAuthorizer)
+        cfn_authorizer.add_property_deletion_override("IdentitySource")
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
@@ -119,6 +154,7 @@ class GatewayApi(Construct):
         self.validator = self.rest_api.add_request_validator(
             "ParameterValidator", validate_request_parameters=True, validate_request_body=False
         )
+        add_gateway_responses(self.rest_api)
 
         self.vpc_link_security_group = ec2.SecurityGroup(
             self, "VpcLinkSecurityGroup", vpc=network.vpc, description="API Gateway VPC link to the internal ALB"
@@ -183,7 +219,7 @@ class GatewayApi(Construct):
         root = self.rest_api.root
         self._private_proxy(root, "", ())
         proxied: set[str] = set()
-        for route in GATEWAY_ROUTES:
+        for verb, route in GATEWAY_ROUTES:
             resource: apigw.IResource = root
             params: list[str] = []
             parts = route.strip("/").split("/")
@@ -194,13 +230,28 @@ class GatewayApi(Construct):
                 # A resource cannot have two variable children, so {proxy+} yields to e.g. {modelId}.
                 if resource.path not in proxied and not parts[index + 1].startswith("{"):
                     proxied.add(resource.path)
-                    self._private_proxy(resource, resource.path, tuple(params))
+                    self._proxy(resource, tuple(params), stream)
             leaf = parts[-1]
             resource = resource.get_resource(leaf) or resource.add_resource(leaf)
+            if resource.path in MIDDLEWARE_PROXIES and resource.path not in proxied:
+                proxied.add(resource.path)
+                self._proxy(resource, tuple(params), stream)
             request_parameters = {f"method.request.path.{p}": True for p in params}
             resource.add_method(
-                "POST", stream, request_parameters=request_parameters or None, request_validator=self.validator
+                verb, stream, request_parameters=request_parameters or None, request_validator=self.validator
             )
+
+    def _proxy(self, resource: apigw.IResource, params: tuple[str, ...], stream: apigw.LambdaIntegration) -> None:
+        """``ANY <resource>/{proxy+}``: to the middleware for :data:`MIDDLEWARE_PROXIES`, else to the ALB."""
+        if resource.path not in MIDDLEWARE_PROXIES:
+            self._private_proxy(resource, resource.path, params)
+            return
+        resource.add_resource("{proxy+}").add_method(
+            "ANY",
+            stream,
+            request_parameters={f"method.request.path.{p}": True for p in ("proxy", *params)},
+            request_validator=self.validator,
+        )
 
     def _private_proxy(self, resource: apigw.IResource, path: str, params: tuple[str, ...]) -> None:
         """``ANY <path>/{proxy+}`` -> ``http://<internal ALB><path>/{proxy}`` over the VPC link V2."""

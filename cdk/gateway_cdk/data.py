@@ -7,7 +7,7 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from .common import suppress
+from .common import data_removal_policy, suppress
 from .settings import Settings
 
 #: Attribute names shared with ``gateway`` (the chat-history store in the layer).
@@ -41,7 +41,7 @@ class ChatHistory(Construct):
             ),
             time_to_live_attribute=HISTORY_TTL_ATTRIBUTE,
             deletion_protection=settings.deletion_protection,
-            removal_policy=RemovalPolicy.RETAIN if settings.deletion_protection else RemovalPolicy.DESTROY,
+            removal_policy=data_removal_policy(settings),
             global_secondary_indexes=[
                 dynamodb.GlobalSecondaryIndexPropsV2(
                     index_name=OWNER_INDEX,
@@ -67,7 +67,11 @@ class LogBucket(Construct):
             enforce_ssl=True,
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             versioned=False,
-            removal_policy=RemovalPolicy.RETAIN if settings.deletion_protection else RemovalPolicy.DESTROY,
+            # Always Retain, even when its creation rolls back: the ALB writes a test object as soon as access
+            # logging is on, and CloudFormation cannot delete a non-empty bucket, so RetainExceptOnCreate or
+            # Delete would leave a failed first deploy stuck in ROLLBACK_FAILED. A left-over bucket is deleted
+            # by hand (docs/deploy.md).
+            removal_policy=RemovalPolicy.RETAIN,
             auto_delete_objects=False,
             lifecycle_rules=[
                 s3.LifecycleRule(

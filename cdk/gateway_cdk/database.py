@@ -51,7 +51,9 @@ class Database(Construct):
             publicly_accessible=False,
             backup_retention=Duration.days(sizing.db_backup_retention_days),
             deletion_protection=settings.deletion_protection,
-            removal_policy=RemovalPolicy.SNAPSHOT if settings.deletion_protection else RemovalPolicy.DESTROY,
+            # A final snapshot on deletion (also when a failed first deploy rolls back: the instance goes, the
+            # snapshot stays and can be deleted by hand).
+            removal_policy=RemovalPolicy.SNAPSHOT if settings.retain_data else RemovalPolicy.DESTROY,
             auto_minor_version_upgrade=True,
             enable_performance_insights=True,
             cloudwatch_logs_exports=["postgresql"],
@@ -71,7 +73,11 @@ class Database(Construct):
         if not settings.deletion_protection:
             suppress(
                 self.instance,
-                {"AwsSolutions-RDS10": "DELETION_PROTECTION=false was chosen in .env (throwaway environment)."},
+                {
+                    "AwsSolutions-RDS10": "DELETION_PROTECTION is off until the first deploy has succeeded, so a "
+                    "failed first deploy can roll back; docs/deploy.md has the operator turn it on afterwards "
+                    "(the stack's DeletionProtection output says so too)."
+                },
             )
         if not sizing.db_multi_az:
             suppress(self.instance, {"AwsSolutions-RDS3": "DB_MULTI_AZ=false was chosen in .env (cost over HA)."})

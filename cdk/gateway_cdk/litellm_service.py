@@ -63,6 +63,25 @@ def stage_image_context(repo_root: Path, cache_root: Path) -> Path:
     return out
 
 
+#: What Bedrock's automatic model access needs from the caller on the first invocation of a third-party
+#: model: it starts the AWS Marketplace subscription in the background and fails with AccessDeniedException
+#: without these (https://docs.aws.amazon.com/bedrock/latest/userguide/model-access.html). The actions have
+#: no resource type; AWS documents narrowing them with the ``aws-marketplace:ProductId`` condition key.
+MARKETPLACE_ACTIONS = ("aws-marketplace:Subscribe", "aws-marketplace:Unsubscribe", "aws-marketplace:ViewSubscriptions")
+
+
+def marketplace_statement(product_ids: tuple[str, ...]) -> iam.PolicyStatement:
+    """Marketplace subscription rights for Bedrock model access, limited to ``product_ids`` when given."""
+    return iam.PolicyStatement(
+        sid="BedrockModelAccessMarketplace",
+        actions=list(MARKETPLACE_ACTIONS),
+        resources=["*"],
+        conditions={"ForAnyValue:StringEquals": {"aws-marketplace:ProductId": list(product_ids)}}
+        if product_ids
+        else None,
+    )
+
+
 class LiteLLMService(Construct):
     """Fargate service + internal ALB. ``url`` is what the gateway functions call (``LITELLM_BASE_URL``)."""
 
@@ -163,6 +182,7 @@ class LiteLLMService(Construct):
                 ],
             )
         )
+        task.add_to_task_role_policy(marketplace_statement(settings.marketplace_product_ids))
         task.add_to_task_role_policy(
             iam.PolicyStatement(actions=["s3:PutObject"], resources=[log_bucket.bucket.arn_for_objects("*")])
         )
@@ -258,8 +278,9 @@ class LiteLLMService(Construct):
                 "of this account named in the config; ApplyGuardrail only.",
                 f"AwsSolutions-IAM5[Resource::<{logical_id(log_bucket.bucket)}.Arn>/*]": "LiteLLM writes one object "
                 "per request log under keys it generates; PutObject on the log bucket only.",
-                "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken (image pull) has no "
-                "resource-level permissions.",
+                "AwsSolutions-IAM5[Resource::*]": "ecr:GetAuthorizationToken (image pull) and the "
+                "aws-marketplace subscription actions Bedrock needs on a third-party model's first use have no "
+                "resource-level permissions (BEDROCK_MARKETPLACE_PRODUCT_IDS narrows the latter by product id).",
             },
         )
 

@@ -1,7 +1,11 @@
 """Network: a new two-AZ VPC (public + private subnets, NAT) or an existing one, plus VPC endpoints.
 
 An existing VPC (``EXISTING_VPC_ID``) is looked up at synth time and must have private subnets with a
-route to the internet (NAT) in at least two AZs; the gateway endpoints are added to it as well.
+route to the internet (NAT) in at least two AZs. Its S3 and DynamoDB gateway endpoints are NOT added by
+default (``VPC_S3_ENDPOINT`` / ``VPC_DYNAMODB_ENDPOINT``): most company VPCs already route both services
+through one, and a route table holds only one route per prefix list, so a second endpoint on the same
+route tables fails the deploy
+(https://docs.aws.amazon.com/vpc/latest/privatelink/gateway-endpoints.html).
 """
 
 from __future__ import annotations
@@ -58,8 +62,10 @@ class Network(Construct):
         self.private = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS)
 
         # Gateway endpoints are free and carry the S3 (logs, image layers) and DynamoDB (history) traffic.
-        self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
-        self.vpc.add_gateway_endpoint("DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)
+        if settings.sizing.s3_endpoint:
+            self.vpc.add_gateway_endpoint("S3", service=ec2.GatewayVpcEndpointAwsService.S3)
+        if settings.sizing.dynamodb_endpoint:
+            self.vpc.add_gateway_endpoint("DynamoDb", service=ec2.GatewayVpcEndpointAwsService.DYNAMODB)
         if settings.sizing.interface_endpoints:
             endpoints = ec2.SecurityGroup(
                 self, "EndpointSecurityGroup", vpc=self.vpc, description="Interface VPC endpoints (HTTPS)"

@@ -1,16 +1,23 @@
 """Observability: one CloudWatch dashboard and the alarms an operator acts on.
 
 Alarms: API 5xx rate, API p99 latency, Lambda throttles, ECS unhealthy targets (and running tasks below
-the minimum), DynamoDB throttles. With ``ALARM_EMAIL`` set they notify an SNS topic (KMS-encrypted,
-TLS-only) with that address subscribed.
+the minimum), DynamoDB throttles. With ``ALARM_EMAIL`` set they notify an SNS topic (TLS-only) with that
+address subscribed.
+
+The topic is encrypted with a customer-managed KMS key, not ``alias/aws/sns``: CloudWatch publishes to an
+encrypted topic only if the key policy lets ``cloudwatch.amazonaws.com`` call ``kms:Decrypt`` and
+``kms:GenerateDataKey*``, and the policy of an AWS-managed key cannot be changed, so under ``alias/aws/sns``
+no alarm would ever be delivered
+(https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services).
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
@@ -138,12 +145,13 @@ class Observability(Construct):
 
         self.topic: sns.Topic | None = None
         if settings.alarm_email:
+            self.topic_key = alarm_topic_key(self)
             self.topic = sns.Topic(
                 self,
                 "AlarmTopic",
                 display_name=f"{settings.stack_name} alarms",
                 enforce_ssl=True,
-                master_key=kms.Alias.from_alias_name(self, "SnsKey", "alias/aws/sns"),
+                master_key=self.topic_key,
             )
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
             for alarm in self.alarms:
@@ -183,3 +191,33 @@ class Observability(Construct):
             cw.GraphWidget(title="Chat-history throttles", left=[ddb_throttles], width=12),
             cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24),
         )
+
+
+def alarm_topic_key(scope: Construct) -> kms.Key:
+    """A rotating customer-managed key CloudWatch alarms in this account and region may use for the topic.
+
+    Conditions per AWS's confused-deputy guidance: the service acts for this account's alarms only.
+    """
+    stack = Stack.of(scope)
+    alarms = f"arn:{stack.partition}:cloudwatch:{stack.region}:{stack.account}:alarm:*"
+    key = kms.Key(
+        scope,
+        "AlarmTopicKey",
+        description="Encrypts the alarm SNS topic; usable by CloudWatch alarms of this account",
+        enable_key_rotation=True,
+        pending_window=Duration.days(7),
+        removal_policy=RemovalPolicy.DESTROY,  # holds no data at rest beyond undelivered notifications
+    )
+    key.add_to_resource_policy(
+        iam.PolicyStatement(
+            sid="AllowCloudWatchAlarmsToPublish",
+            principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+            actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+            resources=["*"],  # in a key policy, "*" is this key
+            conditions={
+                "StringEquals": {"aws:SourceAccount": stack.account},
+                "ArnLike": {"aws:SourceArn": alarms},
+            },
+        )
+    )
+    return key

@@ -64,6 +64,7 @@ _DOMAIN = re.compile(r"^(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a
 _VPC_ID = re.compile(r"^vpc-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 _REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _ACCOUNT = re.compile(r"^\d{12}$")
+_PRODUCT_ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 _LAYER_ARN = re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:layer:[A-Za-z0-9_-]+:\d+$")
 _INSTANCE_CLASS = re.compile(r"^[a-z][a-z0-9]*\.[0-9]*(?:nano|micro|small|medium|large|xlarge)$")
 _CACHE_NODE = re.compile(r"^cache\.[a-z][a-z0-9]*\.[0-9]*(?:micro|small|medium|large|xlarge)$")
@@ -188,6 +189,9 @@ class Sizing:
 
     nat_gateways: int = 1
     interface_endpoints: bool = False
+    #: Gateway endpoints the stack adds (on for a new VPC; off for an existing one, which usually has them).
+    s3_endpoint: bool = True
+    dynamodb_endpoint: bool = True
     ecs_cpu: int = 1024
     ecs_memory_mib: int = 2048
     ecs_min_tasks: int = 2
@@ -206,7 +210,6 @@ class Sizing:
     api_reserved_concurrency: int | None = None
     api_provisioned_concurrency: int = 0
     authorizer_reserved_concurrency: int | None = None
-    authorizer_cache_ttl_seconds: int = 300
     waf_rate_limit: int = 2000
     log_retention_days: int = 90
 
@@ -234,7 +237,15 @@ class Settings:
     okta_options: tuple[tuple[str, str], ...] = ()  # OKTA_USER_* defaults and verifier knobs, passed as set
     log_level: str = "INFO"
     lwa_layer_arn: str | None = None
-    deletion_protection: bool = True
+    #: Resource-level deletion protection (ALB, RDS, table). Off by default: with it on, a failed FIRST deploy
+    #: cannot roll back (CloudFormation cannot delete the protected resources it just created).
+    deletion_protection: bool = False
+    #: Keep the data (table, log bucket: RetainExceptOnCreate; database: final snapshot) when the stack or
+    #: the resource goes away. Independent of deletion_protection and harmless to a failed first deploy.
+    retain_data: bool = True
+    #: AWS Marketplace product ids the LiteLLM task may subscribe to (empty: any, as Bedrock's automatic
+    #: model access needs for third-party models).
+    marketplace_product_ids: tuple[str, ...] = ()
     sizing: Sizing = field(default_factory=Sizing)
 
     @classmethod
@@ -296,12 +307,33 @@ class Settings:
             okta_options=tuple((name, r.str(name)) for name in OKTA_OPTION_NAMES if r.str(name)),
             log_level=r.choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR")),
             lwa_layer_arn=r.match("LWA_LAYER_ARN", _LAYER_ARN, "a Lambda layer version ARN"),
-            deletion_protection=r.bool("DELETION_PROTECTION", True),
-            sizing=_sizing(r),
+            deletion_protection=r.bool("DELETION_PROTECTION", False),
+            retain_data=r.bool("RETAIN_DATA", True),
+            marketplace_product_ids=_product_ids(r),
+            sizing=_sizing(r, new_vpc=r.str("EXISTING_VPC_ID") is None),
         )
 
 
-def _sizing(r: _Reader) -> Sizing:
+#: Settings an older ``.env`` may still carry: refused with the reason, never silently ignored.
+RETIRED_SETTINGS: dict[str, str] = {
+    "AUTHORIZER_CACHE_TTL_SECONDS": "API Gateway's authorizer cache is off so that keys sent in x-api-key or "
+    "api-key are accepted; the authorizer function caches keys itself (docs/deploy.md, 'Auth')",
+}
+
+
+def _product_ids(r: _Reader) -> tuple[str, ...]:
+    ids = tuple(dict.fromkeys(p.strip() for p in (r.str("BEDROCK_MARKETPLACE_PRODUCT_IDS") or "").split(",")))
+    ids = tuple(p for p in ids if p)
+    for product in ids:
+        if not _PRODUCT_ID.match(product):
+            raise SettingsError("BEDROCK_MARKETPLACE_PRODUCT_IDS", f"{product!r} is not a Marketplace product id")
+    return ids
+
+
+def _sizing(r: _Reader, *, new_vpc: bool) -> Sizing:
+    for name, why in RETIRED_SETTINGS.items():
+        if r.str(name) is not None:
+            raise SettingsError(name, f"is no longer used: {why}. Remove it from .env")
     cpu = r.int("ECS_CPU", 1024, 256, 16384)
     if cpu not in FARGATE_MEMORY:
         raise SettingsError("ECS_CPU", f"{cpu} is not a Fargate CPU size ({', '.join(map(str, FARGATE_MEMORY))})")
@@ -331,6 +363,8 @@ def _sizing(r: _Reader) -> Sizing:
     return Sizing(
         nat_gateways=r.int("NAT_GATEWAYS", 1, 1, 2),
         interface_endpoints=r.bool("VPC_INTERFACE_ENDPOINTS", False),
+        s3_endpoint=r.bool("VPC_S3_ENDPOINT", new_vpc),
+        dynamodb_endpoint=r.bool("VPC_DYNAMODB_ENDPOINT", new_vpc),
         ecs_cpu=cpu,
         ecs_memory_mib=memory,
         ecs_min_tasks=min_tasks,
@@ -355,7 +389,6 @@ def _sizing(r: _Reader) -> Sizing:
         authorizer_reserved_concurrency=None
         if auth_reserved is None
         else r.int("AUTHORIZER_RESERVED_CONCURRENCY", 0, 1, 100000),
-        authorizer_cache_ttl_seconds=r.int("AUTHORIZER_CACHE_TTL_SECONDS", 300, 0, 3600),
         waf_rate_limit=r.int("WAF_RATE_LIMIT", 2000, 10, 2_000_000_000),
         log_retention_days=retention,
     )

@@ -22,6 +22,13 @@ from .observability import Observability
 from .secrets import GatewaySecrets
 from .settings import Settings, SettingsError
 
+DELETION_PROTECTION_ON = "on (ALB, database, history table)"
+#: Off on a first deploy so that a failure rolls back cleanly; the output tells the operator what to do next.
+DELETION_PROTECTION_OFF = (
+    "OFF: once this first deploy has succeeded, set DELETION_PROTECTION=true in .env and run make deploy "
+    "again (docs/deploy.md, First deploy)"
+)
+
 
 @dataclass(frozen=True)
 class SourcePaths:
@@ -108,6 +115,12 @@ class GatewayStack(Stack):
         CfnOutput(self, "HistoryTableName", value=history.table.table_name)
         CfnOutput(self, "LogBucketName", value=log_bucket.bucket.bucket_name)
         CfnOutput(self, "DashboardName", value=f"{settings.stack_name}-gateway")
+        CfnOutput(
+            self,
+            "DeletionProtection",
+            value=DELETION_PROTECTION_ON if settings.deletion_protection else DELETION_PROTECTION_OFF,
+            description="Deletion protection of the ALB, the database and the history table",
+        )
         if api.domain is not None:
             CfnOutput(
                 self,

@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from gateway_cdk.api import GATEWAY_ROUTES
+from gateway_cdk.api import GATEWAY_ROUTES, MIDDLEWARE_PROXIES
 
 from .conftest import CERTIFICATE_ARN, Synthesized
 
@@ -41,38 +41,58 @@ def _methods(synth: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
     return methods
 
 
+def _assert_streams_from_the_api_function(integration: dict[str, Any], route: object) -> None:
+    assert integration["Type"] == "AWS_PROXY", route
+    assert integration["ResponseTransferMode"] == "STREAM", route
+    assert integration["TimeoutInMillis"] == 900_000
+    uri = json.dumps(integration["Uri"])
+    assert "2021-11-15/functions/" in uri and "/response-streaming-invocations" in uri, route
+    assert "FunctionsApiLive" in uri  # the provisioned alias
+
+
 def test_gateway_routes_stream_from_the_api_function(synth: Synthesized) -> None:
     methods = _methods(synth)
-    for route in GATEWAY_ROUTES:
-        integration = methods[("POST", route)]["Integration"]
-        assert integration["Type"] == "AWS_PROXY", route
-        assert integration["ResponseTransferMode"] == "STREAM", route
-        assert integration["TimeoutInMillis"] == 900_000
-        uri = json.dumps(integration["Uri"])
-        assert "2021-11-15/functions/" in uri and "/response-streaming-invocations" in uri, route
-        assert "FunctionsApiLive" in uri  # the provisioned alias
+    for verb, route in GATEWAY_ROUTES:
+        _assert_streams_from_the_api_function(methods[(verb, route)]["Integration"], route)
+    for prefix in MIDDLEWARE_PROXIES:
+        _assert_streams_from_the_api_function(methods[("ANY", f"{prefix}/{{proxy+}}")]["Integration"], prefix)
+
+
+def test_every_key_route_and_the_openapi_document_go_to_the_middleware(synth: Synthesized) -> None:
+    """The middleware guards every key-writing route and relays the rest of /key to LiteLLM itself."""
+    methods = _methods(synth)
+    for key in (("ANY", "/key"), ("ANY", "/key/{proxy+}"), ("POST", "/key/generate"), ("GET", "/gateway/openapi.json")):
+        _assert_streams_from_the_api_function(methods[key]["Integration"], key)
 
 
 def test_every_method_uses_the_request_authorizer(synth: Synthesized) -> None:
     authorizer = synth.one("AWS::ApiGateway::Authorizer")
-    assert authorizer["Type"] == "REQUEST"
-    assert authorizer["IdentitySource"] == "method.request.header.Authorization"
-    assert authorizer["AuthorizerResultTtlInSeconds"] == 300
     assert "FunctionsAuthorizer" in json.dumps(authorizer["AuthorizerUri"])
     for key, method in _methods(synth).items():
         assert method["AuthorizationType"] == "CUSTOM", key
         assert "Ref" in method["AuthorizerId"], key
 
 
+def test_no_request_needs_the_authorization_header_to_reach_the_authorizer(synth: Synthesized) -> None:
+    """Keys in `x-api-key` / `api-key` reach the authorizer: API Gateway's result cache is off, so it needs no
+    identity source (with caching on, a request missing one is refused before the authorizer runs)."""
+    authorizer = synth.one("AWS::ApiGateway::Authorizer")
+    assert authorizer["Type"] == "REQUEST"
+    assert authorizer["AuthorizerResultTtlInSeconds"] == 0
+    assert "IdentitySource" not in authorizer
+    # API Gateway reads x-api-key (ApiKeySourceType HEADER) only for methods that require an API key:
+    api = synth.one("AWS::ApiGateway::RestApi")
+    assert api.get("ApiKeySourceType", "HEADER") == "HEADER"
+    assert not [key for key, m in _methods(synth).items() if m.get("ApiKeyRequired")]
+
+
 def test_other_litellm_routes_go_to_the_internal_alb_over_vpc_link_v2(synth: Synthesized) -> None:
-    proxies = {k: v for k, v in _methods(synth).items() if k[1].endswith("{proxy+}")}
-    assert {path for _, path in proxies} >= {
-        "/{proxy+}",
-        "/v1/{proxy+}",
-        "/user/{proxy+}",
-        "/key/{proxy+}",
-        "/bedrock/model/{modelId}/{proxy+}",
+    proxies = {
+        k: v
+        for k, v in _methods(synth).items()
+        if k[1].endswith("{proxy+}") and k[1].removesuffix("/{proxy+}") not in MIDDLEWARE_PROXIES
     }
+    assert {path for _, path in proxies} >= {"/{proxy+}", "/v1/{proxy+}", "/user/{proxy+}", "/bedrock/{proxy+}"}
     vpc_link = next(iter(synth.resources("AWS::ApiGatewayV2::VpcLink")))
     for (verb, path), method in proxies.items():
         integration = method["Integration"]
@@ -84,8 +104,6 @@ def test_other_litellm_routes_go_to_the_internal_alb_over_vpc_link_v2(synth: Syn
         uri = json.dumps(integration["Uri"])
         assert uri.endswith(f'"{path.removesuffix("/{proxy+}")}/{{proxy}}"]]}}'), (path, uri)
         assert integration["RequestParameters"]["integration.request.path.proxy"] == "method.request.path.proxy"
-    model = proxies[("ANY", "/bedrock/model/{modelId}/{proxy+}")]["Integration"]["RequestParameters"]
-    assert model["integration.request.path.modelId"] == "method.request.path.modelId"
 
 
 def test_vpc_link_sits_in_the_private_subnets(synth: Synthesized) -> None:

@@ -29,7 +29,7 @@ def test_history_table_keys_billing_pitr_ttl_and_owner_index(synth: Synthesized)
     assert index["Projection"] == {"ProjectionType": "ALL"}
     (replica,) = table["Replicas"]
     assert replica["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
-    assert replica["DeletionProtectionEnabled"] is True
+    assert replica["DeletionProtectionEnabled"] is False  # first deploy: see test_first_deploy
 
 
 def test_log_bucket_is_encrypted_private_tls_only_and_expires(synth: Synthesized) -> None:
@@ -71,7 +71,7 @@ def test_postgres_is_encrypted_private_backed_up_with_a_generated_secret(synth: 
     assert db["StorageEncrypted"] is True
     assert db["PubliclyAccessible"] is False
     assert db["BackupRetentionPeriod"] == synth.settings.sizing.db_backup_retention_days
-    assert db["MultiAZ"] is True and db["DeletionProtection"] is True
+    assert db["MultiAZ"] is True
     assert "{{resolve:secretsmanager:" in json.dumps(db["MasterUserPassword"])
     synth.template.has_resource_properties(
         "AWS::SecretsManager::Secret",

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from aws_cdk.assertions import Match
+import json
+from pathlib import Path
+
+from aws_cdk import App, Stack
+from aws_cdk.assertions import Match, Template
+
+from gateway_cdk.network import Network
+from gateway_cdk.settings import Settings
 
 from .conftest import Synthesized
 
@@ -33,3 +40,23 @@ def test_gateway_endpoints_keep_s3_and_dynamodb_off_the_nat(synth: Synthesized) 
     synth.template.has_resource_properties(
         "AWS::EC2::VPCEndpoint", {"RouteTableIds": Match.any_value(), "VpcEndpointType": "Gateway"}
     )
+
+
+def _existing_vpc_endpoints(tmp_path: Path, **env: str) -> list[str]:
+    """Gateway endpoint services the stack adds to an existing VPC (the lookup answers with CDK's stand-in
+    VPC, as it does before the CLI has filled in the context)."""
+    settings = Settings.from_env({"EXISTING_VPC_ID": "vpc-0123456789abcdef0", "AWS_REGION": "eu-west-1", **env})
+    app = App(outdir=str(tmp_path))
+    stack = Stack(app, "Existing", env={"account": "123456789012", "region": "eu-west-1"})
+    Network(stack, "Network", settings=settings)
+    app.synth()
+    template = Template.from_json(json.loads((tmp_path / "Existing.template.json").read_text()))
+    endpoints = template.find_resources("AWS::EC2::VPCEndpoint").values()
+    names = [json.dumps(e["Properties"]["ServiceName"]) for e in endpoints]
+    return sorted(name.rsplit(".", 1)[-1].strip('"]}') for name in names)
+
+
+def test_an_existing_vpc_keeps_its_own_gateway_endpoints(tmp_path: Path) -> None:
+    """Company VPCs usually route S3/DynamoDB through their own endpoints; adding a second one fails."""
+    assert _existing_vpc_endpoints(tmp_path / "default") == []
+    assert _existing_vpc_endpoints(tmp_path / "s3", VPC_S3_ENDPOINT="true") == ["s3"]

@@ -28,7 +28,7 @@ def test_alarms_cover_the_issue_list(synth: Synthesized) -> None:
 def test_alarms_notify_the_topic_with_the_email_subscribed(synth: Synthesized) -> None:
     (topic_id,) = synth.resources("AWS::SNS::Topic")
     topic = synth.json["Resources"][topic_id]["Properties"]
-    assert topic["KmsMasterKeyId"]
+    assert "KmsMasterKeyId" in topic
     synth.template.has_resource_properties(
         "AWS::SNS::Subscription", {"Protocol": "email", "Endpoint": "ops@example.com"}
     )
@@ -42,3 +42,20 @@ def test_dashboard_exists(synth: Synthesized) -> None:
     body = json.dumps(dashboard["DashboardBody"])
     for metric in ("5XXError", "Latency", "RunningTaskCount", "ThrottleEvents", "Invocations"):
         assert metric in body
+
+
+def test_cloudwatch_may_use_the_topic_key(synth: Synthesized) -> None:
+    """CloudWatch cannot publish to a topic under an AWS-managed key (its policy cannot grant the service):
+    the topic uses a customer-managed, rotating key whose policy lets CloudWatch alarms of this account use it."""
+    (topic,) = synth.resources("AWS::SNS::Topic").values()
+    key_ref = topic["Properties"]["KmsMasterKeyId"]
+    assert "alias/aws/" not in json.dumps(key_ref)
+    key_id = key_ref["Fn::GetAtt"][0]
+    key = synth.json["Resources"][key_id]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    statements = key["Properties"]["KeyPolicy"]["Statement"]
+    (cloudwatch,) = [s for s in statements if s.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}]
+    assert cloudwatch["Effect"] == "Allow"
+    assert sorted(cloudwatch["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    assert cloudwatch["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert ":alarm:*" in json.dumps(cloudwatch["Condition"]["ArnLike"]["aws:SourceArn"])

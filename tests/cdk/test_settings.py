@@ -52,7 +52,9 @@ def settings(**env: str) -> Settings:
         ({"ECS_MIN_TASKS": "4", "ECS_MAX_TASKS": "2"}, "ECS_MAX_TASKS", "below ECS_MIN_TASKS"),
         ({"ECS_MIN_TASKS": "two"}, "ECS_MIN_TASKS", "not a whole number"),
         ({"LOG_RETENTION_DAYS": "10"}, "LOG_RETENTION_DAYS", "retention period"),
-        ({"AUTHORIZER_CACHE_TTL_SECONDS": "7200"}, "AUTHORIZER_CACHE_TTL_SECONDS", "outside 0..3600"),
+        ({"AUTHORIZER_CACHE_TTL_SECONDS": "300"}, "AUTHORIZER_CACHE_TTL_SECONDS", "no longer used"),
+        ({"BEDROCK_MARKETPLACE_PRODUCT_IDS": "prod-abc,not an id"}, "BEDROCK_MARKETPLACE_PRODUCT_IDS", "product id"),
+        ({"VPC_S3_ENDPOINT": "sometimes"}, "VPC_S3_ENDPOINT", "not a boolean"),
         ({"DB_MULTI_AZ": "maybe"}, "DB_MULTI_AZ", "not a boolean"),
         ({"DB_INSTANCE_CLASS": "db.t4g.medium"}, "DB_INSTANCE_CLASS", "RDS instance class"),
         ({"CACHE_NODE_TYPE": "t4g.small"}, "CACHE_NODE_TYPE", "ElastiCache node type"),
@@ -78,7 +80,18 @@ def test_defaults_are_a_complete_small_deployment() -> None:
     s = Settings.from_env({})
     assert (s.region, s.architecture, s.stack_name) == ("us-east-1", "arm64", "GenAIGateway")
     assert s.domain_name is None and s.existing_vpc_id is None and s.provider_keys == ()
-    assert s.sizing.nat_gateways == 1 and s.sizing.authorizer_cache_ttl_seconds == 300
+    assert s.sizing.nat_gateways == 1
+    # a first deploy must be able to roll back; data is still kept when the stack is deleted later
+    assert (s.deletion_protection, s.retain_data) == (False, True)
+    assert s.sizing.s3_endpoint and s.sizing.dynamodb_endpoint
+
+
+def test_an_existing_vpc_gets_no_gateway_endpoints_unless_asked() -> None:
+    existing = settings(EXISTING_VPC_ID="vpc-0123456789abcdef0")
+    assert (existing.sizing.s3_endpoint, existing.sizing.dynamodb_endpoint) == (False, False)
+    asked = settings(EXISTING_VPC_ID="vpc-0123456789abcdef0", VPC_DYNAMODB_ENDPOINT="true")
+    assert (asked.sizing.s3_endpoint, asked.sizing.dynamodb_endpoint) == (False, True)
+    assert settings(VPC_S3_ENDPOINT="false").sizing.s3_endpoint is False
 
 
 def test_custom_domain_issuer_and_keys_are_normalised() -> None:

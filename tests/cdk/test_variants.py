@@ -40,7 +40,9 @@ def test_interface_endpoints_accept_https_from_the_vpc_only(tmp_path: Path) -> N
 
 
 def test_single_az_data_stores_without_deletion_protection(tmp_path: Path) -> None:
-    settings = Settings.from_env({"DB_MULTI_AZ": "false", "CACHE_REPLICAS": "0", "DELETION_PROTECTION": "false"})
+    settings = Settings.from_env(
+        {"DB_MULTI_AZ": "false", "CACHE_REPLICAS": "0", "DELETION_PROTECTION": "false", "RETAIN_DATA": "false"}
+    )
 
     def build(stack: Stack, s: Settings) -> None:
         network = Network(stack, "Network", settings=s)
