@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 from devstack.processes import free_port
 from tests.integration.bedrock_clients import bearer_client
 from tests.integration.conftest import new_user_key
+from tests.support import fake_openai
 
 
 def chat(gateway_url: str, key: str) -> openai.OpenAI:
@@ -236,3 +237,44 @@ def test_a_turn_too_large_to_store_in_a_named_session_is_refused_before_the_mode
     with pytest.raises(openai.BadRequestError):
         say(chat(gateway_url, alice[1]), "x" * 3_200_000, session_id)
     assert len(history(gateway_url, alice[1], session_id).json()["messages"]) == 2
+
+
+LOOKUP_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "lookup",
+        "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+    },
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["sync", "stream"])
+def test_signed_thinking_blocks_are_stored_and_replayed_with_tool_calls(gateway_url, alice, stream):
+    client = chat(gateway_url, alice[1])
+    first = say(client, "__think__ look it up", tools=[LOOKUP_TOOL], stream=stream)
+    session_id = (list(first)[0] if stream else first).model_extra["session_id"]
+
+    stored = history(gateway_url, alice[1], session_id).json()["messages"]
+    assert stored[1]["thinking_blocks"] == fake_openai.thinking_blocks()
+    assert stored[1]["reasoning_content"] == fake_openai.THINKING
+    assert stored[1]["tool_calls"][0]["function"]["name"] == "lookup"
+    # the next turns replay the assistant message with its signed thinking (Anthropic refuses it without)
+    call_id = stored[1]["tool_calls"][0]["id"]
+    tool_turn = client.chat.completions.create(
+        model="fake",
+        messages=[{"role": "tool", "tool_call_id": call_id, "content": "42"}],
+        extra_body={"session_id": session_id},
+        stream=stream,
+    )
+    list(tool_turn) if stream else None
+    replayed = sent_messages(say(client, "__echo_request__", session_id))
+    assert replayed[1]["thinking_blocks"] == fake_openai.thinking_blocks()
+
+
+def test_converse_stream_keeps_signed_thinking_in_history(gateway_url, alice):
+    bedrock = bearer_client(gateway_url, alice[1])
+    stream = bedrock.converse_stream(modelId="fake", messages=[{"role": "user", "content": [{"text": "__think__ hi"}]}])
+    list(stream["stream"])
+    session_id = stream["ResponseMetadata"]["HTTPHeaders"]["x-session-id"]
+    stored = history(gateway_url, alice[1], session_id).json()["messages"]
+    assert stored[1]["thinking_blocks"] == fake_openai.thinking_blocks()
