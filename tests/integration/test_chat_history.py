@@ -252,7 +252,8 @@ LOOKUP_TOOL = {
 def test_signed_thinking_blocks_are_stored_and_replayed_with_tool_calls(gateway_url, alice, stream):
     client = chat(gateway_url, alice[1])
     first = say(client, "__think__ look it up", tools=[LOOKUP_TOOL], stream=stream)
-    session_id = (list(first)[0] if stream else first).model_extra["session_id"]
+    replies = list(first) if stream else [first]  # a stream is stored once read to its end
+    session_id = replies[0].model_extra["session_id"]
 
     stored = history(gateway_url, alice[1], session_id).json()["messages"]
     assert stored[1]["thinking_blocks"] == fake_openai.thinking_blocks()
@@ -266,7 +267,8 @@ def test_signed_thinking_blocks_are_stored_and_replayed_with_tool_calls(gateway_
         extra_body={"session_id": session_id},
         stream=stream,
     )
-    list(tool_turn) if stream else None
+    if stream:
+        list(tool_turn)
     replayed = sent_messages(say(client, "__echo_request__", session_id))
     assert replayed[1]["thinking_blocks"] == fake_openai.thinking_blocks()
 
