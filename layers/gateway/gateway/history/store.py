@@ -169,7 +169,7 @@ class HistoryStore:
         """
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise validation("limit must be a positive whole number", param="limit")
-        first_seq = decode_page_token(next_token) if next_token is not None else 1
+        first_seq = decode_page_token(next_token) if next_token else 1
         if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
             raise _not_found()
         now = epoch_datetime(self._clock())
@@ -192,7 +192,7 @@ class HistoryStore:
                 if not group:
                     if item.expires_at <= now:  # aged out (TTL deletes lazily); the oldest go first
                         continue
-                    if not is_message_start(item) and not page and next_token is not None:
+                    if not is_message_start(item) and not page and next_token:
                         raise _invalid_token()  # points into the middle of a split message
                     if count >= limit:
                         next_seq = int(item.seq)
@@ -216,7 +216,7 @@ class HistoryStore:
         """The owner's session ids, newest first, and an opaque cursor for the next page (or None)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
             raise validation("limit must be an integer between 1 and 1000", param="limit")
-        start_key = decode_cursor(cursor, owner_id) if cursor is not None else None
+        start_key = decode_cursor(cursor, owner_id) if cursor else None
         try:
             results = self._model.owner_index.query(
                 owner_id, scan_index_forward=False, limit=limit, last_evaluated_key=start_key

@@ -48,10 +48,11 @@ def _limit(body: dict, default: int, maximum: int) -> int:
 
 
 def _next_token(body: dict) -> str | None:
+    """The previous page's token; absent, null or "" asks for the first page."""
     token = body.get("next_token")
     if token is not None and not isinstance(token, str):
         raise validation("next_token must be the string returned by the previous page", param="next_token")
-    return token
+    return token or None
 
 
 async def _session_page(request: Request) -> tuple[str, HistoryPage]:
