@@ -201,7 +201,7 @@ class HistoryStore:
                 if item.parts is None or item.parts <= 1 or len(group) >= item.parts:
                     group_size = sum(len((i.message or "").encode("utf-8")) for i in group)
                     if count and size + group_size > self.config.page_max_bytes:
-                        next_seq = int(group[0].seq)
+                        next_seq, group = int(group[0].seq), []  # the next page starts with it
                         break
                     page.extend(group)
                     group = []
