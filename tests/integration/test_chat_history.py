@@ -15,6 +15,7 @@ from devstack.processes import free_port
 from tests.integration.bedrock_clients import bearer_client
 from tests.integration.conftest import new_user_key
 from tests.support import fake_openai
+from tests.support.fake_bedrock_agent import text_variant
 
 
 def chat(gateway_url: str, key: str) -> openai.OpenAI:
@@ -280,3 +281,45 @@ def test_converse_stream_keeps_signed_thinking_in_history(gateway_url, alice):
     session_id = stream["ResponseMetadata"]["HTTPHeaders"]["x-session-id"]
     stored = history(gateway_url, alice[1], session_id).json()["messages"]
     assert stored[1]["thinking_blocks"] == fake_openai.thinking_blocks()
+
+
+def test_history_pages_in_both_formats(gateway_url, alice):
+    client = chat(gateway_url, alice[1])
+    session_id = say(client, "turn 0").model_extra["session_id"]
+    for i in range(1, 5):
+        say(client, f"turn {i}", session_id)
+    whole = history(gateway_url, alice[1], session_id).json()  # a first call without a token: as before
+    assert len(whole["messages"]) == 10 and whole["next_token"] is None
+
+    for path in ("/chat-history", "/bedrock/chat-history"):
+        pages, token = [], None
+        while True:
+            body = {"session_id": session_id, "limit": 4, **({"next_token": token} if token else {})}
+            page = httpx.post(f"{gateway_url}{path}", headers={"Authorization": f"Bearer {alice[1]}"}, json=body)
+            assert page.status_code == 200, page.text
+            pages.append(page.json()["messages"])
+            token = page.json()["next_token"]
+            if token is None:
+                break
+        assert [len(p) for p in pages] == [4, 4, 2]
+        expected = history(gateway_url, alice[1], session_id, path).json()["messages"]
+        assert [m for p in pages for m in p] == expected
+
+
+def test_a_prompt_arn_opens_a_session_once(gateway_url, alice, bedrock_agent):
+    client = chat(gateway_url, alice[1])
+    arn = bedrock_agent.arn(bedrock_agent.put_prompt(text_variant("Topic is {{t}}")))
+    tea = {"promptVariables": {"t": {"text": "tea"}}}
+    first = client.chat.completions.create(model=arn, messages=[], extra_body=tea)
+    session_id = first.model_extra["session_id"]
+
+    second = client.chat.completions.create(
+        model=arn,
+        messages=[{"role": "user", "content": "__echo_request__"}],
+        extra_body={**tea, "session_id": session_id},
+    )
+
+    assert [m["content"] for m in sent_messages(second)] == ["Topic is tea", "Echo: Topic is tea", "__echo_request__"]
+    stored = history(gateway_url, alice[1], session_id).json()["messages"]
+    assert [m["content"] for m in stored[:3]] == ["Topic is tea", "Echo: Topic is tea", "__echo_request__"]
+    assert len(stored) == 4
