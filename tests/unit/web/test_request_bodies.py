@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from gateway.chat.jsonbytes import json_bytes
 from gateway.errors import ErrorKind, GatewayError
 from gateway.web.requests import MAX_JSON_DEPTH, parse_json_object
 
@@ -44,3 +45,17 @@ def test_lone_surrogates_are_validation_errors(raw: bytes) -> None:
 def test_paired_surrogate_escapes_are_a_valid_emoji() -> None:
     body = parse_json_object(b'{"content": "\\ud83d\\ude00"}')
     assert body["content"] == "😀" and json.dumps(body, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("constant", [b"NaN", b"Infinity", b"-Infinity"])
+def test_non_json_number_constants_are_validation_errors(constant: bytes) -> None:
+    with pytest.raises(GatewayError) as err:
+        parse_json_object(b'{"temperature": ' + constant + b"}")
+    assert err.value.kind is ErrorKind.VALIDATION and "not valid JSON" in err.value.message
+
+
+def test_json_bytes_escapes_a_lone_surrogate_instead_of_failing() -> None:
+    message = {"role": "assistant", "content": "broken \ud800 emoji 😀"}
+    encoded = json_bytes(message)
+    assert json.loads(encoded) == message
+    assert json_bytes({"content": "naïve 😀"}) == '{"content":"naïve 😀"}'.encode()

@@ -9,7 +9,6 @@ so the first byte never waits for a history write.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import anyio.to_thread
 import httpx
 
 from gateway.chat.accumulate import ReplyAccumulator
+from gateway.chat.jsonbytes import json_bytes
 from gateway.chat.sse import DONE, parse_chunk, sse_data
 from gateway.converse.translate import is_prompt_arn
 from gateway.errors import ErrorKind, GatewayError, upstream_error, validation
@@ -30,7 +30,6 @@ from gateway.upstream import LiteLLMClient
 CHAT_PATH = "/v1/chat/completions"
 INSTRUCTION_ROLES = frozenset({"system", "developer"})
 _STORED_ASSISTANT_FIELDS = ("role", "content", "tool_calls", "reasoning_content", "thinking_blocks")
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass
@@ -159,7 +158,7 @@ class ChatService:
 
     async def _post(self, body: dict, authorization: str, *, stream: bool):
         headers = {"authorization": authorization, "content-type": "application/json"}
-        content = _dumps(body).encode()
+        content = json_bytes(body)
         return await self.upstream.send("POST", CHAT_PATH, headers=headers, content=content, stream=stream)
 
     async def _record(self, turn: PreparedTurn, reply: dict) -> None:

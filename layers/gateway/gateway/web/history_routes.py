@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import anyio.to_thread
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from gateway.chat.service import session_id_field
 from gateway.converse.messages import openai_messages_to_converse
@@ -19,6 +19,7 @@ from gateway.errors import ErrorKind, GatewayError, validation
 from gateway.history.store import HistoryPage
 from gateway.identity.principal import Principal
 from gateway.web.requests import principal_of, read_json_object
+from gateway.web.responses import JSONBody
 
 MAX_PAGE = 100  # session ids per /session-ids page
 MAX_MESSAGES_PAGE = 1000  # messages per history page (bytes are capped by HISTORY_PAGE_MAX_BYTES too)
@@ -70,13 +71,13 @@ async def _session_page(request: Request) -> tuple[str, HistoryPage]:
 
 async def chat_history(request: Request) -> Response:
     session_id, page = await _session_page(request)
-    return JSONResponse({"session_id": session_id, "messages": page.messages, "next_token": page.next_token})
+    return JSONBody({"session_id": session_id, "messages": page.messages, "next_token": page.next_token})
 
 
 async def bedrock_chat_history(request: Request) -> Response:
     session_id, page = await _session_page(request)
     system, converse_messages = openai_messages_to_converse(page.messages)
-    return JSONResponse(
+    return JSONBody(
         {"session_id": session_id, "messages": converse_messages, "system": system, "next_token": page.next_token}
     )
 
@@ -88,4 +89,4 @@ async def session_ids(request: Request) -> Response:
     cursor = _next_token(body)
     owner = principal.owner_id
     ids, next_token = await anyio.to_thread.run_sync(lambda: _store(request).list_sessions(owner, limit, cursor))
-    return JSONResponse({"session_ids": ids, "next_token": next_token})
+    return JSONBody({"session_ids": ids, "next_token": next_token})

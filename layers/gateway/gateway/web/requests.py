@@ -46,6 +46,11 @@ def _check_text(text: str, what: str) -> None:
         raise validation(message) from None
 
 
+def _refuse_constant(name: str) -> float:
+    """``NaN``/``Infinity`` are not JSON (Python's parser takes them; nothing downstream can send them)."""
+    raise ValueError(f"{name} is not a JSON value")
+
+
 def parse_json_object(raw: bytes, *, empty_is: dict | None = None) -> dict:
     """``raw`` as a JSON object, or a 400 that says why it is not one (an empty body is ``empty_is``,
     when given)."""
@@ -54,7 +59,7 @@ def parse_json_object(raw: bytes, *, empty_is: dict | None = None) -> dict:
             return dict(empty_is)
         raise validation("request body is empty: expected a JSON object")
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_refuse_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise validation(f"request body is not valid JSON: {exc}") from None
     except RecursionError:
