@@ -96,8 +96,10 @@ class ChatService:
             resolved = await anyio.to_thread.run_sync(self.prompts.resolve, model, request.prompt_variables)
         elif request.prompt_variables is not None:
             raise validation("promptVariables can only be used when the model is a prompt ARN", param="promptVariables")
+        if resolved is None:
+            _messages_checked(body)  # before any read: a malformed body is a 400 whatever the session
         if self.history is None:
-            return PreparedTurn(_messages_checked(apply_prompt(body, resolved) if resolved else body))
+            return PreparedTurn(_messages_checked(apply_prompt(body, resolved)) if resolved else body)
         session = None
         if request.session_id:
             # a session's turns are stored: a prompt's own messages open it once and are never added again
