@@ -14,6 +14,8 @@ from botocore.exceptions import ClientError
 from devstack.processes import free_port
 from tests.integration.bedrock_clients import bearer_client
 from tests.integration.conftest import new_user_key
+from tests.support import fake_openai
+from tests.support.fake_bedrock_agent import text_variant
 
 
 def chat(gateway_url: str, key: str) -> openai.OpenAI:
@@ -236,3 +238,88 @@ def test_a_turn_too_large_to_store_in_a_named_session_is_refused_before_the_mode
     with pytest.raises(openai.BadRequestError):
         say(chat(gateway_url, alice[1]), "x" * 3_200_000, session_id)
     assert len(history(gateway_url, alice[1], session_id).json()["messages"]) == 2
+
+
+LOOKUP_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "lookup",
+        "parameters": {"type": "object", "properties": {"q": {"type": "string"}}, "required": ["q"]},
+    },
+}
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["sync", "stream"])
+def test_signed_thinking_blocks_are_stored_and_replayed_with_tool_calls(gateway_url, alice, stream):
+    client = chat(gateway_url, alice[1])
+    first = say(client, "__think__ look it up", tools=[LOOKUP_TOOL], stream=stream)
+    replies = list(first) if stream else [first]  # a stream is stored once read to its end
+    session_id = replies[0].model_extra["session_id"]
+
+    stored = history(gateway_url, alice[1], session_id).json()["messages"]
+    assert stored[1]["thinking_blocks"] == fake_openai.thinking_blocks()
+    assert stored[1]["reasoning_content"] == fake_openai.THINKING
+    assert stored[1]["tool_calls"][0]["function"]["name"] == "lookup"
+    # the next turns replay the assistant message with its signed thinking (Anthropic refuses it without)
+    call_id = stored[1]["tool_calls"][0]["id"]
+    tool_turn = client.chat.completions.create(
+        model="fake",
+        messages=[{"role": "tool", "tool_call_id": call_id, "content": "42"}],
+        extra_body={"session_id": session_id},
+        stream=stream,
+    )
+    if stream:
+        list(tool_turn)
+    replayed = sent_messages(say(client, "__echo_request__", session_id))
+    assert replayed[1]["thinking_blocks"] == fake_openai.thinking_blocks()
+
+
+def test_converse_stream_keeps_signed_thinking_in_history(gateway_url, alice):
+    bedrock = bearer_client(gateway_url, alice[1])
+    stream = bedrock.converse_stream(modelId="fake", messages=[{"role": "user", "content": [{"text": "__think__ hi"}]}])
+    list(stream["stream"])
+    session_id = stream["ResponseMetadata"]["HTTPHeaders"]["x-session-id"]
+    stored = history(gateway_url, alice[1], session_id).json()["messages"]
+    assert stored[1]["thinking_blocks"] == fake_openai.thinking_blocks()
+
+
+def test_history_pages_in_both_formats(gateway_url, alice):
+    client = chat(gateway_url, alice[1])
+    session_id = say(client, "turn 0").model_extra["session_id"]
+    for i in range(1, 5):
+        say(client, f"turn {i}", session_id)
+    whole = history(gateway_url, alice[1], session_id).json()  # a first call without a token: as before
+    assert len(whole["messages"]) == 10 and whole["next_token"] is None
+
+    for path in ("/chat-history", "/bedrock/chat-history"):
+        pages, token = [], None
+        while True:
+            body = {"session_id": session_id, "limit": 4, **({"next_token": token} if token else {})}
+            page = httpx.post(f"{gateway_url}{path}", headers={"Authorization": f"Bearer {alice[1]}"}, json=body)
+            assert page.status_code == 200, page.text
+            pages.append(page.json()["messages"])
+            token = page.json()["next_token"]
+            if token is None:
+                break
+        assert [len(p) for p in pages] == [4, 4, 2]
+        expected = history(gateway_url, alice[1], session_id, path).json()["messages"]
+        assert [m for p in pages for m in p] == expected
+
+
+def test_a_prompt_arn_opens_a_session_once(gateway_url, alice, bedrock_agent):
+    client = chat(gateway_url, alice[1])
+    arn = bedrock_agent.arn(bedrock_agent.put_prompt(text_variant("Topic is {{t}}")))
+    tea = {"promptVariables": {"t": {"text": "tea"}}}
+    first = client.chat.completions.create(model=arn, messages=[], extra_body=tea)
+    session_id = first.model_extra["session_id"]
+
+    second = client.chat.completions.create(
+        model=arn,
+        messages=[{"role": "user", "content": "__echo_request__"}],
+        extra_body={**tea, "session_id": session_id},
+    )
+
+    assert [m["content"] for m in sent_messages(second)] == ["Topic is tea", "Echo: Topic is tea", "__echo_request__"]
+    stored = history(gateway_url, alice[1], session_id).json()["messages"]
+    assert [m["content"] for m in stored[:3]] == ["Topic is tea", "Echo: Topic is tea", "__echo_request__"]
+    assert len(stored) == 4

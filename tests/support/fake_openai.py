@@ -6,7 +6,10 @@ Replies are deterministic so tests can assert them:
   after a tool result: ``"Tool said: <result>"``.
 - magic words in the last user text: ``__status_NNN__`` answers HTTP NNN with an OpenAI error,
   ``__sleep_S__`` waits S seconds first, ``__drip__`` streams with 0.3 s between chunks (``__drip_S__``: S seconds),
-  ``__echo_request__`` answers the JSON of the request it got (to see what the gateway sent).
+  ``__echo_request__`` answers the JSON of the request it got (to see what the gateway sent),
+  ``__think__`` adds extended thinking as LiteLLM relays Claude's: ``reasoning_content`` and signed
+  ``thinking_blocks`` (plus one ``redacted_thinking`` block); streamed in fragments, one block's
+  text first and its signature last, as Anthropic's ``thinking_delta``/``signature_delta`` arrive.
 - ``GET /_fake/connections``: how many distinct TCP connections carried chat requests.
 Run: ``python -m tests.support.fake_openai PORT`` (or ``serve(port)`` in a thread).
 """
@@ -28,6 +31,29 @@ from starlette.routing import Route
 _STATUS = re.compile(r"__status_(\d{3})__")
 _SLEEP = re.compile(r"__sleep_([0-9.]+)__")
 _DRIP = re.compile(r"__drip(?:_([0-9.]+))?__")
+THINKING = "Let me think about this step by step."
+THINKING_SIGNATURE = "EqQBCkYIBxgCKkDfake-signature=="
+REDACTED_THINKING = "EmwKAhgBEgy3fake-redacted=="
+
+
+def thinking_blocks() -> list[dict]:
+    """What a non-streamed Claude answer with extended thinking carries (LiteLLM's OpenAI form)."""
+    return [
+        {"type": "thinking", "thinking": THINKING, "signature": THINKING_SIGNATURE},
+        {"type": "redacted_thinking", "data": REDACTED_THINKING},
+    ]
+
+
+def thinking_deltas() -> list[dict]:
+    """The same thinking as stream deltas, the way LiteLLM relays Anthropic's content-block deltas."""
+    words = re.findall(r"\S+\s*", THINKING)
+    deltas = [
+        {"reasoning_content": w, "thinking_blocks": [{"type": "thinking", "thinking": w, "index": 0}]} for w in words
+    ]
+    signed = [{"type": "thinking", "thinking": "", "signature": THINKING_SIGNATURE, "index": 0}]
+    deltas.append({"reasoning_content": "", "thinking_blocks": signed})
+    deltas.append({"thinking_blocks": [{"type": "redacted_thinking", "data": REDACTED_THINKING, "index": 1}]})
+    return deltas
 
 
 def _text_of(content) -> str:
@@ -104,12 +130,16 @@ async def chat(request: Request) -> Response:
             status_code=status,
         )
     text, call = _reply(body)
+    think = "__think__" in user_text
     created, cid, model = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}", body.get("model", "fake")
     finish = "tool_calls" if call else "stop"
     if not body.get("stream"):
         message: dict = {"role": "assistant", "content": text or None}
         if call:
             message["tool_calls"] = [call]
+        if think:
+            message["reasoning_content"] = THINKING
+            message["thinking_blocks"] = thinking_blocks()
         return JSONResponse({
             "id": cid, "object": "chat.completion", "created": created, "model": model,
             "choices": [{"index": 0, "message": message, "finish_reason": finish}],
@@ -126,6 +156,8 @@ async def chat(request: Request) -> Response:
 
     async def events():
         yield chunk({"role": "assistant", "content": ""})
+        for delta in thinking_deltas() if think else []:
+            yield chunk(delta)
         if call:
             name_part = {**call, "function": {"name": call["function"]["name"], "arguments": ""}}
             yield chunk({"tool_calls": [{"index": 0, **name_part}]})

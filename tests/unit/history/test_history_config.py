@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from gateway.errors import ErrorKind, GatewayError
 from gateway.history import HistoryConfig, HistoryStore
 from gateway.history.models import HEADER_SEQ
-from gateway.history.store import decode_cursor, encode_cursor
+from gateway.history.store import decode_cursor, decode_page_token, encode_cursor, encode_page_token
 from gateway.settings import SettingsError
 
 
@@ -86,3 +88,49 @@ def test_bad_cursors_are_validation_errors(cursor: str) -> None:
     with pytest.raises(GatewayError) as err:
         decode_cursor(cursor, "user:alice")
     assert err.value.kind is ErrorKind.VALIDATION
+
+
+def test_read_limits_default_and_come_from_the_environment() -> None:
+    defaults = HistoryConfig.from_env({})
+    assert (defaults.max_replay_bytes, defaults.page_max_bytes) == (8_000_000, 4_000_000)
+    config = HistoryConfig.from_env({"HISTORY_MAX_REPLAY_BYTES": "500000", "HISTORY_PAGE_MAX_BYTES": "200000"})
+    assert (config.max_replay_bytes, config.page_max_bytes) == (500_000, 200_000)
+    with pytest.raises(SettingsError, match="HISTORY_PAGE_MAX_BYTES"):
+        HistoryConfig.from_env({"HISTORY_PAGE_MAX_BYTES": "0"})
+
+
+def b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[" * 100_000,  # was a RecursionError: 500
+        b'["1_000", "' + b"a" * 32 + b'"]',  # int() takes these, DynamoDB does not: was a 503
+        b'[" 12", "' + b"a" * 32 + b'"]',
+        '["٣", "{}"]'.format("a" * 32).encode(),
+        b'["' + b"9" * 60 + b'", "' + b"a" * 32 + b'"]',
+        b'["1", "' + b"a" * 32 + b'\\n"]',
+    ],
+    ids=["deep", "underscore", "space", "arabic-digit", "60-digits", "newline"],
+)
+def test_session_cursors_dynamodb_would_refuse_are_validation_errors(raw: bytes) -> None:
+    with pytest.raises(GatewayError) as err:
+        decode_cursor(b64(raw), "user:alice")
+    assert err.value.kind is ErrorKind.VALIDATION and err.value.param == "next_token"
+
+
+def test_page_tokens_round_trip() -> None:
+    assert decode_page_token(encode_page_token(1)) == 1
+    assert decode_page_token(encode_page_token(123_456)) == 123_456
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["!!!", "ü", "x" * 300, b64(b"seq:0"), b64(b"seq:01"), b64(b"seq:" + b"9" * 19), b64(b"seq:1\n"), b64(b"[" * 50)],
+)
+def test_bad_page_tokens_are_validation_errors(token: str) -> None:
+    with pytest.raises(GatewayError) as err:
+        decode_page_token(token)
+    assert err.value.kind is ErrorKind.VALIDATION and err.value.param == "next_token"

@@ -58,3 +58,24 @@ def test_after_ttl_aged_out_the_oldest_the_rest_starts_clean() -> None:
     history = [m("tool"), m("assistant"), m("user", "u2"), m("assistant", "a2")]
 
     assert trim_history(history, 100, complete=False) == history[2:]
+
+
+def big(role: str, tag: str, size: int) -> dict:
+    return {"role": role, "content": tag + "x" * size}
+
+
+def test_the_replayed_window_is_capped_by_bytes_from_a_clean_boundary() -> None:
+    history = [big("user", "u1", 400), big("assistant", "a1", 400), big("user", "u2", 400), big("assistant", "a2", 10)]
+
+    assert trim_history(history, 100, max_bytes=10_000) == history
+    assert trim_history(history, 100, max_bytes=1_000) == history[2:]  # a1 would fit, but starts mid-exchange
+    assert trim_history(history, 100, max_bytes=100) == history[3:]  # as by count: no user message left
+    assert trim_history(history, 100, max_bytes=10) == []
+
+
+def test_instructions_count_towards_the_byte_cap_and_go_when_they_alone_exceed_it() -> None:
+    system = big("system", "rules", 300)
+    history = [system, big("user", "u1", 300), big("assistant", "a1", 300), m("user", "u2")]
+
+    assert trim_history(history, 100, max_bytes=800) == [system, m("user", "u2")]
+    assert trim_history(history, 100, max_bytes=200) == [m("user", "u2")]

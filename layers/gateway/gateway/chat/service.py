@@ -9,7 +9,6 @@ so the first byte never waits for a history write.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -19,6 +18,7 @@ import anyio.to_thread
 import httpx
 
 from gateway.chat.accumulate import ReplyAccumulator
+from gateway.chat.jsonbytes import json_bytes
 from gateway.chat.sse import DONE, parse_chunk, sse_data
 from gateway.converse.translate import is_prompt_arn
 from gateway.errors import ErrorKind, GatewayError, upstream_error, validation
@@ -30,7 +30,6 @@ from gateway.upstream import LiteLLMClient
 CHAT_PATH = "/v1/chat/completions"
 INSTRUCTION_ROLES = frozenset({"system", "developer"})
 _STORED_ASSISTANT_FIELDS = ("role", "content", "tool_calls", "reasoning_content", "thinking_blocks")
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 @dataclass
@@ -66,6 +65,13 @@ def session_id_field(value: Any, name: str) -> str | None:
     return value.strip()
 
 
+def _messages_checked(body: dict) -> dict:
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
+        raise validation("messages must be a list of message objects", param="messages")
+    return body
+
+
 def stored_reply(message: dict) -> dict:
     """The assistant message in canonical form (no provider-specific extras)."""
     kept = {k: message[k] for k in _STORED_ASSISTANT_FIELDS if message.get(k) not in (None, [], "")}
@@ -85,22 +91,27 @@ class ChatService:
     async def prepare(self, principal: Principal, request: ChatRequest) -> PreparedTurn:
         body = dict(request.body)
         model = body.get("model")
+        resolved = None
         if isinstance(model, str) and is_prompt_arn(model):
             resolved = await anyio.to_thread.run_sync(self.prompts.resolve, model, request.prompt_variables)
-            body = apply_prompt(body, resolved)
         elif request.prompt_variables is not None:
             raise validation("promptVariables can only be used when the model is a prompt ARN", param="promptVariables")
-        messages = body.get("messages")
-        if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
-            raise validation("messages must be a list of message objects", param="messages")
+        if resolved is None:
+            _messages_checked(body)  # before any read: a malformed body is a 400 whatever the session
         if self.history is None:
-            return PreparedTurn(body)
+            return PreparedTurn(_messages_checked(apply_prompt(body, resolved)) if resolved else body)
+        session = None
+        if request.session_id:
+            # a session's turns are stored: a prompt's own messages open it once and are never added again
+            session = await anyio.to_thread.run_sync(self.history.load_for_turn, request.session_id, principal)
+        if resolved:
+            body = apply_prompt(body, resolved, conversation=session is None or session.last_seq == 0)
+        messages = _messages_checked(body)["messages"]
         instructions = [m for m in messages if m.get("role") in INSTRUCTION_ROLES]
         new_messages = [m for m in messages if m.get("role") not in INSTRUCTION_ROLES]
-        if request.session_id:
+        if session is not None:
             # the client asked for this turn to be kept: refuse what cannot be stored, before the model call
             await anyio.to_thread.run_sync(self.history.check_size, new_messages)
-            session = await anyio.to_thread.run_sync(self.history.load_for_turn, request.session_id, principal)
         else:
             try:
                 await anyio.to_thread.run_sync(self.history.check_size, new_messages)
@@ -149,7 +160,7 @@ class ChatService:
 
     async def _post(self, body: dict, authorization: str, *, stream: bool):
         headers = {"authorization": authorization, "content-type": "application/json"}
-        content = _dumps(body).encode()
+        content = json_bytes(body)
         return await self.upstream.send("POST", CHAT_PATH, headers=headers, content=content, stream=stream)
 
     async def _record(self, turn: PreparedTurn, reply: dict) -> None:

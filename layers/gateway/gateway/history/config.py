@@ -26,6 +26,11 @@ class HistoryConfig:
     table_name: str = DEFAULT_TABLE_NAME
     region: str = "us-east-1"
     max_messages: int = 100  # stored messages sent back to the model per turn (newest kept)
+    # ... and at most this many bytes of them (message JSON): 100 messages may each be 3 MB
+    max_replay_bytes: int = 8_000_000
+    # one page of /chat-history and /bedrock/chat-history (message JSON; a page holds at least one
+    # message): well below Lambda's 6 MB response payload
+    page_max_bytes: int = 4_000_000
     ttl_days: float = 30.0
     item_budget_bytes: int = 350_000  # message JSON per item; bigger messages span several items
     max_message_bytes: int = 3_000_000  # one message above this is rejected, never truncated
@@ -43,6 +48,8 @@ class HistoryConfig:
             raise SettingsError(
                 "HISTORY_MAX_MESSAGE_BYTES plus the reply reserve must fit one DynamoDB transaction (4 MB)"
             )
+        if self.max_replay_bytes < 1 or self.page_max_bytes < 1:
+            raise SettingsError("HISTORY_MAX_REPLAY_BYTES and HISTORY_PAGE_MAX_BYTES must be positive")
         if self.max_messages < 1 or self.ttl_days <= 0 or self.max_attempts < 1 or self.append_attempts < 1:
             raise SettingsError("history limits must be positive")
 
@@ -53,6 +60,8 @@ class HistoryConfig:
             table_name=env.get("HISTORY_TABLE_NAME") or DEFAULT_TABLE_NAME,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
             max_messages=positive_int(env, "HISTORY_MAX_MESSAGES", cls.max_messages),
+            max_replay_bytes=positive_int(env, "HISTORY_MAX_REPLAY_BYTES", cls.max_replay_bytes),
+            page_max_bytes=positive_int(env, "HISTORY_PAGE_MAX_BYTES", cls.page_max_bytes),
             ttl_days=positive_number(env, "HISTORY_TTL_DAYS", cls.ttl_days),
             item_budget_bytes=positive_int(env, "HISTORY_ITEM_BUDGET_BYTES", cls.item_budget_bytes),
             max_message_bytes=positive_int(env, "HISTORY_MAX_MESSAGE_BYTES", cls.max_message_bytes),

@@ -107,6 +107,11 @@ def canonical_json(message: dict) -> str:
     return text
 
 
+def json_size(message: dict) -> int:
+    """Bytes of ``message`` as stored (its canonical JSON in UTF-8)."""
+    return len(canonical_json(message).encode("utf-8"))
+
+
 def split_utf8(text: str, budget: int) -> list[str]:
     """Split ``text`` into chunks of at most ``budget`` UTF-8 bytes, never inside a character."""
     data = text.encode("utf-8")

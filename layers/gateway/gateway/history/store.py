@@ -10,6 +10,10 @@ Synchronous on purpose (routes call it through ``anyio.to_thread``). A turn cost
 the transaction is cancelled as a whole, the tail is re-read and the turn is written after it, so a
 turn stays contiguous and nothing is overwritten. The same transaction refreshes the header's TTL:
 an active session does not expire, while each message keeps its own TTL (the oldest age out first).
+
+Reads are bounded: a turn replays at most ``HISTORY_MAX_MESSAGES`` messages and
+``HISTORY_MAX_REPLAY_BYTES`` bytes of them; ``read_page`` serves a session oldest first in pages of
+at most ``limit`` messages and ``HISTORY_PAGE_MAX_BYTES`` bytes.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from gateway.history.models import (
     encode_message,
     epoch_datetime,
     is_message_start,
+    json_size,
     leading_instruction_items,
     message_item_size,
 )
@@ -56,6 +61,17 @@ _STORE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
 _REACHABLE_FOR = 15.0  # seconds a successful reachability probe is trusted
 _RETRYABLE_REASONS = {"ConditionalCheckFailed", "TransactionConflict", "ThrottlingError"}
 _TOOL_ROLES = frozenset({"tool", "function"})
+_CURSOR_CREATED_AT = re.compile(r"[0-9]{1,20}")  # epoch ms, ASCII digits only (int() takes more)
+_PAGE_TOKEN = re.compile(r"seq:([1-9][0-9]{0,17})")
+MAX_TOKEN_CHARS = 256
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """One page of a session, oldest message first; ``next_token`` is None on the last page."""
+
+    messages: list[dict]
+    next_token: str | None
 
 
 @dataclass(frozen=True)
@@ -143,6 +159,59 @@ class HistoryStore:
         """The session's messages; ``trim=False`` returns all of them (e.g. for ``/chat-history``)."""
         return self._load(session_id, principal, trim=trim).messages
 
+    def read_page(
+        self, session_id: str, principal: Principal, *, limit: int = 100, next_token: str | None = None
+    ) -> HistoryPage:
+        """Up to ``limit`` messages (and ``HISTORY_PAGE_MAX_BYTES`` bytes, but at least one message)
+        from the start of the session, or from where ``next_token`` (of the previous page) points.
+
+        Two requests: the header (owner check) and a Query that stops once the page is full.
+        """
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise validation("limit must be a positive whole number", param="limit")
+        first_seq = decode_page_token(next_token) if next_token else 1
+        if not isinstance(session_id, str) or not _SESSION_ID.fullmatch(session_id):
+            raise _not_found()
+        now = epoch_datetime(self._clock())
+        try:
+            header = self._model.get(session_id, HEADER_SEQ, consistent_read=True)
+        except self._model.DoesNotExist:
+            raise _not_found() from None
+        except _STORE_ERRORS as exc:
+            raise self._unavailable("load", exc) from exc
+        if header.expires_at <= now or (not principal.is_admin and header.owner_id != principal.owner_id):
+            raise _not_found()
+        page: list[HistoryItem] = []
+        group: list[HistoryItem] = []
+        count = size = 0
+        next_seq: int | None = None
+        try:
+            for item in self._model.query(
+                session_id, self._model.seq.between(first_seq, HEADER_SEQ - 1), consistent_read=True
+            ):
+                if not group:
+                    if item.expires_at <= now:  # aged out (TTL deletes lazily); the oldest go first
+                        continue
+                    if not is_message_start(item) and not page and next_token:
+                        raise _invalid_token()  # points into the middle of a split message
+                    if count >= limit:
+                        next_seq = int(item.seq)
+                        break
+                group.append(item)
+                if item.parts is None or item.parts <= 1 or len(group) >= item.parts:
+                    group_size = sum(len((i.message or "").encode("utf-8")) for i in group)
+                    if count and size + group_size > self.config.page_max_bytes:
+                        next_seq, group = int(group[0].seq), []  # the next page starts with it
+                        break
+                    page.extend(group)
+                    group = []
+                    count += 1
+                    size += group_size
+        except _STORE_ERRORS as exc:
+            raise self._unavailable("load", exc) from exc
+        messages = self._decode(session_id, page + group)  # a group left open is a broken message
+        return HistoryPage(messages, encode_page_token(next_seq) if next_seq else None)
+
     def list_sessions(self, owner_id: str, limit: int = 50, cursor: str | None = None) -> tuple[list[str], str | None]:
         """The owner's session ids, newest first, and an opaque cursor for the next page (or None)."""
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= 1000:
@@ -155,6 +224,8 @@ class HistoryStore:
             headers = list(results)
             last_key = results.last_evaluated_key
         except _STORE_ERRORS as exc:
+            if start_key is not None and _is_validation_error(exc):  # DynamoDB refused the cursor's key
+                raise _invalid_token() from None
             raise self._unavailable("list_sessions", exc) from exc
         now = epoch_datetime(self._clock())
         ids = [h.session_id for h in headers if h.expires_at > now]
@@ -229,7 +300,11 @@ class HistoryStore:
             raise validation("session_id must be a string", param="session_id")
         if not _SESSION_ID.match(session_id):
             raise _not_found()
-        window = self._read_window(session_id, self.config.max_messages if trim else None)
+        window = (
+            self._read_window(session_id, self.config.max_messages, self.config.max_replay_bytes)
+            if trim
+            else self._read_window(session_id, None, None)
+        )
         header = window.header
         if not principal.is_admin and header.owner_id != principal.owner_id:
             raise _not_found()
@@ -242,22 +317,24 @@ class HistoryStore:
             messages = trim_history(
                 messages,
                 self.config.max_messages,
+                max_bytes=self.config.max_replay_bytes,
                 complete=window.complete and not window.aged_out,
                 instructions=instructions,
             )
         return SessionTurn(session_id, header.owner_id or "", messages, window.last_seq)
 
-    def _read_window(self, session_id: str, max_messages: int | None) -> _Window:
-        """Header + the newest messages (all when ``max_messages`` is None) in one descending Query.
+    def _read_window(self, session_id: str, max_messages: int | None, max_bytes: int | None) -> _Window:
+        """Header + the newest messages (all when the limits are None) in one descending Query.
 
-        Reads ``max_messages + 1`` messages when there are more, so the caller knows something was
-        cut; pages further only for split messages or when a page hits DynamoDB's 1 MB.
+        Reads one message past ``max_messages`` or ``max_bytes`` when there are more, so the caller
+        knows something was cut; pages further only for split messages or when a page hits
+        DynamoDB's 1 MB.
         """
         now = epoch_datetime(self._clock())
         header: HistoryItem | None = None
         newest_first: list[HistoryItem] = []
         last_seq = 0
-        count = 0
+        count = size = 0
         complete, aged_out = True, False
         try:
             results = self._model.query(
@@ -277,9 +354,12 @@ class HistoryStore:
                     aged_out = True
                     break
                 newest_first.append(item)
+                size += len((item.message or "").encode("utf-8"))
                 if is_message_start(item):
                     count += 1
-                    if max_messages is not None and count > max_messages:
+                    if (max_messages is not None and count > max_messages) or (
+                        max_bytes is not None and size > max_bytes
+                    ):
                         complete = False
                         break
         except _STORE_ERRORS as exc:
@@ -408,16 +488,18 @@ def trim_history(
     messages: list[dict],
     max_messages: int,
     *,
+    max_bytes: int | None = None,
     complete: bool = True,
     instructions: list[dict] | None = None,
 ) -> list[dict]:
-    """The newest ``max_messages`` messages, starting at a clean boundary.
+    """The newest ``max_messages`` messages (of at most ``max_bytes`` bytes), from a clean boundary.
 
     ``complete``: ``messages`` start at the session's first message; then its leading
-    system/developer messages (the instructions) are kept in front, counting towards the cap.
-    Otherwise the caller passes them as ``instructions`` (empty when they aged out). Whenever older
-    messages are left out, the rest starts at a user message: never with an orphaned tool result, nor
-    with an assistant reply whose question or tool results are gone.
+    system/developer messages (the instructions) are kept in front, counting towards both caps.
+    Otherwise the caller passes them as ``instructions`` (empty when they aged out). Instructions
+    that alone exceed a cap are left out. Whenever older messages are left out, the rest starts at
+    a user message: never with an orphaned tool result, nor with an assistant reply whose question
+    or tool results are gone.
     """
     pinned = list(instructions or [])
     rest = messages
@@ -426,11 +508,20 @@ def trim_history(
         while n < len(messages) and messages[n].get("role") in INSTRUCTION_ROLES:
             n += 1
         pinned, rest = messages[:n], messages[n:]
-        if len(messages) <= max_messages:
+        if len(messages) <= max_messages and (max_bytes is None or sum(map(json_size, messages)) <= max_bytes):
             return list(messages)
     if len(pinned) >= max_messages:
         pinned = []
     start = max(0, len(rest) - (max_messages - len(pinned)))
+    if max_bytes is not None:
+        budget = max_bytes - sum(map(json_size, pinned))
+        if budget < 0:
+            pinned, budget = [], max_bytes
+        end = len(rest)
+        while end > start and (size := json_size(rest[end - 1])) <= budget:
+            budget -= size
+            end -= 1
+        start = end
     return pinned + rest[_clean_start(rest, start) :]
 
 
@@ -451,20 +542,63 @@ def encode_cursor(last_key: dict[str, dict[str, Any]]) -> str:
 
 
 def decode_cursor(cursor: str, owner_id: str) -> dict[str, dict[str, str]]:
+    """The DynamoDB start key of a ``/session-ids`` cursor; 400 for anything ``encode_cursor`` did not
+    make (checked strictly, so DynamoDB never sees a key it would refuse)."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        raw = _b64decode(cursor)
         created_at, session_id = json.loads(raw)
-        int(created_at)
-    except (ValueError, TypeError, binascii.Error):
-        raise validation("invalid cursor", param="cursor") from None
-    if not isinstance(created_at, str) or not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
-        raise validation("invalid cursor", param="cursor")
+    except (ValueError, TypeError, RecursionError):
+        raise _invalid_token() from None
+    if not (
+        isinstance(created_at, str)
+        and isinstance(session_id, str)
+        and _CURSOR_CREATED_AT.fullmatch(created_at)
+        and _SESSION_ID.fullmatch(session_id)
+    ):
+        raise _invalid_token()
     return {
         "owner_id": {"S": owner_id},
         "created_at": {"N": created_at},
         "session_id": {"S": session_id},
         "seq": {"N": str(HEADER_SEQ)},
     }
+
+
+def encode_page_token(seq: int) -> str:
+    """Opaque ``/chat-history`` page token: the seq the next page starts at."""
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> int:
+    try:
+        match = _PAGE_TOKEN.fullmatch(_b64decode(token).decode("ascii"))
+    except (ValueError, TypeError):
+        raise _invalid_token() from None
+    if not match:
+        raise _invalid_token()
+    return int(match.group(1))
+
+
+def _b64decode(token: str) -> bytes:
+    """Strict base64url (ValueError for anything else, wrong type or length included)."""
+    if not isinstance(token, str) or not token.isascii() or not 0 < len(token) <= MAX_TOKEN_CHARS:
+        raise ValueError("not a token")
+    try:
+        return base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
+    except binascii.Error as exc:
+        raise ValueError("not base64url") from exc
+
+
+def _invalid_token() -> GatewayError:
+    return validation("next_token is not a token returned by the previous page", param="next_token")
+
+
+def _is_validation_error(exc: BaseException) -> bool:
+    """DynamoDB's ``ValidationException`` (a request it refuses, e.g. a malformed start key)."""
+    code = getattr(exc, "cause_response_code", None)
+    if code is None and isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code")
+    return code == "ValidationException"
 
 
 def _not_found() -> GatewayError:

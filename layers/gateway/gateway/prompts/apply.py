@@ -4,6 +4,10 @@ Order of messages: the prompt's system message(s), the request's own system/deve
 the prompt's messages, then the request's other messages. (Instructions first is the order the chat
 service keeps anyway once session history is prepended.) The request wins for every inference
 field it sets itself, and keeps its own ``tools`` (and ``tool_choice``) if it sends any.
+
+A prompt opens a conversation once: a turn that continues a stored session (whose history already
+holds the prompt's messages) gets only the prompt's system messages (never stored, so sent every
+turn), its model, defaults and tools — ``conversation=False``.
 """
 
 from __future__ import annotations
@@ -20,8 +24,9 @@ def _is_instruction(message: object) -> bool:
     return isinstance(message, dict) and message.get("role") in _INSTRUCTION_ROLES
 
 
-def apply_prompt(body: dict, resolved: ResolvedPrompt) -> dict:
-    """A new body: ``model`` is the prompt's model, ``messages`` the prompt's plus the request's."""
+def apply_prompt(body: dict, resolved: ResolvedPrompt, *, conversation: bool = True) -> dict:
+    """A new body: ``model`` is the prompt's model, ``messages`` the prompt's plus the request's
+    (of the prompt's, only its system messages unless ``conversation``)."""
     own = body.get("messages")
     if own is None:
         own = []
@@ -32,7 +37,7 @@ def apply_prompt(body: dict, resolved: ResolvedPrompt) -> dict:
     out["messages"] = [
         *(m for m in resolved.messages if _is_instruction(m)),
         *(m for m in own if _is_instruction(m)),
-        *(m for m in resolved.messages if not _is_instruction(m)),
+        *(m for m in resolved.messages if conversation and not _is_instruction(m)),
         *(m for m in own if not _is_instruction(m)),
     ]
     for key, value in resolved.defaults.items():

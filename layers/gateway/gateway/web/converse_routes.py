@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from gateway.chat.service import ChatRequest, ChatStream, history_headers, session_id_field
 from gateway.converse.eventstream import CONTENT_TYPE, encode_event, encode_gateway_error
@@ -18,6 +18,7 @@ from gateway.converse.stream import ConverseStreamTranslator
 from gateway.converse.translate import converse_request_to_openai, openai_response_to_converse
 from gateway.errors import GatewayError
 from gateway.web.requests import principal_of, read_json_object, upstream_authorization
+from gateway.web.responses import JSONBody
 
 SESSION_HEADER = "x-session-id"
 
@@ -40,7 +41,7 @@ async def converse(request: Request) -> Response:
     gw, turn, authorization = await _prepare(request)
     data, litellm_headers = await gw.chat.complete(turn, authorization)
     headers = {**litellm_headers, **history_headers(turn, SESSION_HEADER)}  # x-litellm-* (cost, model) as on OpenAI
-    return JSONResponse(openai_response_to_converse(data, turn.latency_ms()), headers=headers)
+    return JSONBody(openai_response_to_converse(data, turn.latency_ms()), headers=headers)
 
 
 async def converse_stream(request: Request) -> Response:

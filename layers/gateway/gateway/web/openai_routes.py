@@ -7,18 +7,17 @@ stream: on the first chunk).
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
+from gateway.chat.jsonbytes import json_bytes
 from gateway.chat.service import ChatRequest, ChatStream, history_headers, session_id_field
 from gateway.chat.sse import DONE
 from gateway.errors import GatewayError
 from gateway.web.requests import principal_of, read_json_object, upstream_authorization
-
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+from gateway.web.responses import JSONBody
 
 
 async def chat_completions(request: Request) -> Response:
@@ -36,7 +35,7 @@ async def chat_completions(request: Request) -> Response:
         data, headers = await gw.chat.complete(turn, authorization)
         if turn.session_id:
             data["session_id"] = turn.session_id
-        return JSONResponse(data, headers={**headers, **history_headers(turn)})
+        return JSONBody(data, headers={**headers, **history_headers(turn)})
     include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
     stream = await gw.chat.stream(turn, authorization, include_usage=include_usage)
     headers = {**stream.headers, **history_headers(turn)}
@@ -50,8 +49,8 @@ async def _sse(stream: ChatStream) -> AsyncIterator[bytes]:
         async for data, chunk in stream.events():
             if first and chunk is not None and stream.turn.session_id:
                 chunk["session_id"] = stream.turn.session_id
-                data = _dumps(chunk)
+                data = json_bytes(chunk).decode()
                 first = False
             yield f"data: {data}\n\n".encode() if data != DONE else b"data: [DONE]\n\n"
     except GatewayError as exc:
-        yield f"data: {_dumps(exc.openai_body())}\n\n".encode()
+        yield b"data: " + json_bytes(exc.openai_body()) + b"\n\n"

@@ -1,0 +1,14 @@
+"""JSON responses rendered with :func:`gateway.chat.jsonbytes.json_bytes` (lone surrogates escaped)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import JSONResponse
+
+from gateway.chat.jsonbytes import json_bytes
+
+
+class JSONBody(JSONResponse):
+    def render(self, content: Any) -> bytes:
+        return json_bytes(content)
