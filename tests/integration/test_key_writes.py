@@ -8,6 +8,7 @@ key, its own port) is the ground truth for what the key ends up with.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -189,3 +190,24 @@ def test_admins_are_not_restricted(gateway_url, master_key, litellm, own_key):
     row = _row(litellm, own_key)
     assert row["metadata"]["priority"] == "high"
     assert (row.get("model_rpm_limit") or row["metadata"].get("model_rpm_limit")) == {"fake": 7}
+
+
+def test_a_body_that_is_not_an_object_is_a_400_for_everyone(gateway_url, master_key, owner):
+    for key in (master_key, owner[1]):
+        response = httpx.post(f"{gateway_url}/key/update", headers=_bearer(key), json=["tags"], timeout=30)
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["type"] == "invalid_request_error"
+
+
+def test_a_key_in_the_path_is_not_logged(stack, gateway_url, owner, own_key):
+    """/key/{key}/regenerate now passes through the middleware (also in AWS): its log must not hold the key."""
+    response = httpx.post(
+        f"{gateway_url}/key/{own_key}/regenerate", headers=_bearer(owner[1]), json={"tags": ["x"]}, timeout=30
+    )
+    assert response.status_code == 403
+    log = stack.log_dir / "middleware.log"
+    deadline = time.monotonic() + 10
+    while "/key/sk-…/regenerate" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)  # logs are written asynchronously
+    assert "/key/sk-…/regenerate" in log.read_text()
+    assert own_key not in log.read_text()

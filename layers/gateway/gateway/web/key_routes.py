@@ -4,7 +4,8 @@ In AWS, API Gateway sends ``ANY /key`` and ``ANY /key/{proxy+}`` to this functio
 passes here (reads too). What a non-admin may write is ``identity.key_policy``; this module routes:
 
 - a ``POST`` to a key-writing route by an administrator (master key, or a key of a LiteLLM
-  ``proxy_admin`` user): relayed unchanged;
+  ``proxy_admin`` user): relayed unchanged (the body must still be a JSON object; errors come back
+  in OpenAI format);
 - the same by anyone else: the body is checked (403 naming refused fields, 400 for bad values) and
   forwarded, re-serialized (so LiteLLM parses exactly what was checked), to the route's canonical
   path (empty segments and trailing slashes removed, so ``/key//update/`` cannot slip past);
@@ -21,7 +22,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 
 from gateway.errors import ErrorKind, GatewayError, upstream_error
 from gateway.identity.key_policy import (
@@ -75,16 +76,19 @@ def rule_for(path: str) -> Rule | GatewayError | None:
 async def key_route(request: Request) -> Response:
     path = canonical_path(request.url.path)
     rule = rule_for(path) if request.method == "POST" else None
-    principal = principal_of(request)
-    if rule is None or principal.is_admin:
+    if rule is None:
         return await proxy_to_litellm(request)
+    principal = principal_of(request)
     raw = await request.body()
+    requested = parse_json_object(raw, empty_is={})  # LiteLLM answers 500 to a JSON array; empty: defaults
+    if principal.is_admin:
+        return await _openai_errors(await proxy_to_litellm(request))
     authorization = await upstream_authorization(request, principal)
     if principal.type == "key" and await _is_proxy_admin(request, authorization):
         return await _forward(request, path, authorization, raw)
     if isinstance(rule, GatewayError):
         raise rule
-    body = rule(principal, parse_json_object(raw, empty_is={}))  # empty: a default key / no change
+    body = rule(principal, requested)
     if "metadata" in body and _replaces_metadata(path):
         body["metadata"] = await _metadata_keeping_reserved(request, path, authorization, body)
     return await _forward(request, path, authorization, json.dumps(body).encode())
@@ -148,6 +152,16 @@ async def _forward(request: Request, path: str, authorization: str, content: byt
     if response.status_code >= 400:
         raise _upstream_failure(response.status_code, response.content)
     return Response(response.content, status_code=response.status_code, media_type="application/json")
+
+
+async def _openai_errors(relayed: StreamingResponse) -> Response:
+    """An administrator's relayed answer as it is, except errors, which come back in OpenAI format."""
+    if relayed.status_code < 400:
+        return relayed
+    content = b"".join([chunk async for chunk in relayed.body_iterator])
+    if relayed.background is not None:
+        await relayed.background()
+    raise _upstream_failure(relayed.status_code, content)
 
 
 def _upstream_failure(status: int, content: bytes) -> GatewayError:
