@@ -7,6 +7,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
 
 from gateway.errors import ErrorKind, GatewayError
 from gateway.identity.key_policy import (
@@ -18,7 +19,7 @@ from gateway.identity.key_policy import (
     team_key_bulk_update_body_for,
 )
 from gateway.identity.principal import Principal
-from gateway.web.key_routes import canonical_path, rule_for
+from gateway.web.key_routes import _target_key, canonical_path, rule_for
 
 ALICE = Principal(type="key", user_id="alice", key_hash="h1")
 USERLESS_KEY = Principal(type="key", user_id=None, key_hash="h2")
@@ -197,3 +198,18 @@ def test_no_key_writing_route_of_the_pinned_litellm_is_unguarded() -> None:
             assert rule_for(concrete) is None, path
         else:
             assert rule_for(concrete) is not None, f"POST {path} writes keys but is not guarded"
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "body", "target"),
+    [
+        ("/key/update", b"key=sk-other", {"key": "sk-mine"}, "sk-mine"),
+        ("/key/update", b"key=sk-other", {"key_alias": "laptop"}, None),  # LiteLLM ignores ?key= here
+        ("/key/regenerate", b"key=sk-q", {}, "sk-q"),
+        ("/key/sk-path/regenerate", b"key=sk-other", {}, "sk-path"),  # the path wins, as in LiteLLM
+        ("/key/sk-path/regenerate", b"", {"key": "sk-body"}, "sk-body"),
+    ],
+)
+def test_metadata_is_carried_over_from_the_key_litellm_will_change(path, query, body, target) -> None:
+    request = Request({"type": "http", "method": "POST", "path": path, "query_string": query, "headers": []})
+    assert _target_key(request, path, body) == target

@@ -118,9 +118,7 @@ async def _metadata_keeping_reserved(
 ) -> dict[str, Any]:
     """The caller's new metadata plus the administrator-only entries the key has now (see
     ``carry_reserved_metadata``), read with the caller's own credential."""
-    target = body.get("key") or request.query_params.get("key")
-    if not target and path.endswith("/regenerate") and path != "/key/regenerate":
-        target = path.removeprefix("/key/").removesuffix("/regenerate")
+    target = _target_key(request, path, body)
     query = {"keys": [target]} if target else {"key_aliases": [body.get("key_alias")]}
     response = await request.app.state.gw.upstream.send(
         "POST",
@@ -138,6 +136,18 @@ async def _metadata_keeping_reserved(
         raise GatewayError(ErrorKind.NOT_FOUND, "no single key of yours matches that key or key_alias", param="key")
     existing = rows[0].get("metadata")
     return carry_reserved_metadata(existing if isinstance(existing, dict) else None, body["metadata"])
+
+
+def _target_key(request: Request, path: str, body: dict[str, Any]) -> str | None:
+    """The key LiteLLM will change, found the way LiteLLM finds it: the body's ``key``, else (regenerate)
+    the path's ``{key}`` or the ``?key=`` of ``/key/regenerate``; None: ``key_alias`` names it."""
+    if body.get("key"):
+        return body["key"]
+    if path == "/key/regenerate":
+        return request.query_params.get("key")
+    if path.endswith("/regenerate"):
+        return path.removeprefix("/key/").removesuffix("/regenerate")
+    return None
 
 
 async def _forward(request: Request, path: str, authorization: str, content: bytes) -> Response:
