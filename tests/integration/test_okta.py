@@ -461,3 +461,26 @@ def test_jwt_conversations_are_the_users_and_shared_with_the_users_keys(okta_url
         assert response.status_code == 200, response.text
         assert [m["content"] for m in response.json()["messages"]] == ["hi from okta", "Echo: hi from okta"]
     assert history(stranger).status_code == 404
+
+
+def test_key_update_with_a_jwt_has_the_same_allow_list(okta_url, idp, litellm):
+    """Issue 16 defect 3: what /key/generate refuses cannot be set afterwards with /key/update."""
+    sub = new_sub("jwt-keyupdate")
+    token = idp.mint(idp.claims(sub=sub))
+    made = httpx.post(
+        f"{okta_url}/key/generate", headers=bearer(token), json={"key_alias": f"a-{secrets.token_hex(3)}"}
+    )
+    assert made.status_code == 200, made.text
+    key = made.json()["key"]
+
+    refused = httpx.post(
+        f"{okta_url}/key/update", headers=bearer(token), json={"key": key, "metadata": {"guardrails": ["none"]}}
+    )
+    assert refused.status_code == 403, refused.text
+    assert refused.json()["error"]["type"] == "permission_error"
+    assert "guardrails" not in (key_info(litellm, key).get("metadata") or {})
+
+    alias = f"b-{secrets.token_hex(3)}"
+    updated = httpx.post(f"{okta_url}/key/update", headers=bearer(token), json={"key": key, "key_alias": alias})
+    assert updated.status_code == 200, updated.text
+    assert key_info(litellm, key)["key_alias"] == alias

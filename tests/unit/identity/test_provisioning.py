@@ -7,11 +7,11 @@ from typing import Any
 import pytest
 
 from gateway.errors import ErrorKind, GatewayError
+from gateway.identity.key_policy import key_generate_body_for
 from gateway.identity.principal import Principal
 from gateway.identity.provisioning import (
     UserDefaults,
     check_existing_user_for_jwt,
-    key_generate_body_for,
     user_new_body_for_jwt,
 )
 

@@ -70,3 +70,23 @@ def test_param_and_long_values_are_cut() -> None:
         parse_prompt_arn("arn:" + "x" * 5000, param="modelId")
     assert info.value.param == "modelId"
     assert len(info.value.message) < 400
+
+
+@pytest.mark.parametrize(
+    ("partition", "region"),
+    [
+        ("aws", "us-fake-1"),  # matches the partition's region pattern, but no such region
+        ("aws", "xx-east-1"),
+        ("aws", "aws-global"),  # botocore's pseudo-region for global endpoints
+        ("aws", "cn-north-1"),  # a real region of another partition
+        ("aws-cn", "us-east-1"),
+        ("aws-moon", "us-east-1"),  # no such partition
+    ],
+)
+def test_unknown_region_is_a_validation_error(partition: str, region: str) -> None:
+    """Issue 16 defect 4: a made-up region never reaches the resolver (which keeps a client per region)."""
+    with pytest.raises(GatewayError) as info:
+        parse_prompt_arn(f"arn:{partition}:bedrock:{region}:{ACCOUNT}:prompt/ABCDE12345:1")
+    assert info.value.kind is ErrorKind.VALIDATION
+    assert info.value.message == f"unknown AWS region {region!r} in prompt ARN for partition {partition!r}"
+    assert info.value.param == "model"

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import gc
 import socket
+import weakref
 
 import boto3
 import pytest
 
 from gateway.errors import ErrorKind, GatewayError
 from gateway.prompts import PromptResolver
+from gateway.prompts.resolver import MAX_CLIENTS
 from tests.support.fake_bedrock_agent import FakeBedrockAgent, chat_variant, text_variant
 from tests.unit.prompts.conftest import NO_RETRY, Clock
 
@@ -177,3 +180,37 @@ def test_one_client_per_region(agent: FakeBedrockAgent, clock: Clock) -> None:
         resolver.resolve(agent.arn(pid, version, region=region), None)
     assert made == ["us-east-1", "eu-west-1"]
     assert [r["region"] for r in agent.requests] == ["us-east-1", "us-east-1", "eu-west-1", "us-east-1"]
+
+
+def test_made_up_regions_make_no_clients(agent: FakeBedrockAgent, clock: Clock) -> None:
+    """Issue 16 defect 4: 300 made-up regions used to leave 300 clients (~77 MB) behind."""
+    made: list[str] = []
+    resolver = PromptResolver(timer=clock, client_factory=lambda region: made.append(region))
+    pid = agent.put_prompt(text_variant("x"))
+    for n in range(300):
+        error = error_of(resolver, agent.arn(pid, "1", region=f"us-fake{n}-1"))
+        assert error.kind is ErrorKind.VALIDATION
+        assert f"unknown AWS region 'us-fake{n}-1'" in error.message
+    assert made == []
+    assert agent.requests == []
+
+
+def test_clients_are_bounded_even_across_every_real_region(agent: FakeBedrockAgent, clock: Clock) -> None:
+    live: set[int] = set()
+
+    def factory(region: str):
+        client = boto3.client("bedrock-agent", region_name=region, config=NO_RETRY)
+        live.add(id(client))
+        weakref.finalize(client, live.discard, id(client))
+        return client
+
+    resolver = PromptResolver(timer=clock, client_factory=factory)
+    pid = agent.put_prompt(text_variant("x"))
+    regions = sorted(boto3.session.Session().get_available_regions("bedrock"))
+    assert len(regions) > MAX_CLIENTS
+    for region in regions:
+        assert resolver.resolve(agent.arn(pid, region=region), None).model == "fake"
+        resolver.clear()  # fetch again: every region goes through its client
+    gc.collect()
+    assert len(live) <= MAX_CLIENTS
+    assert {r["region"] for r in agent.requests} == set(regions)

@@ -4,6 +4,9 @@ Synchronous and thread-safe: the routes call ``resolve`` through ``anyio.to_thre
 The endpoint is boto3's own business: ``AWS_ENDPOINT_URL_BEDROCK_AGENT`` / ``AWS_ENDPOINT_URL``
 (or the regional default); nothing here names a host.
 
+One bedrock-agent client per region, at most ``MAX_CLIENTS`` (least recently used dropped); the
+ARN parser admits only regions botocore knows.
+
 Cached: the raw GetPrompt responses per (region, id, version), not the rendered prompts (variables
 differ per call). A version is immutable, so it is kept long; a draft can be edited at any time, so
 it is kept briefly. Failures are not cached.
@@ -18,7 +21,7 @@ from typing import Any
 
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from cachetools import TTLCache
+from cachetools import LRUCache, TTLCache
 
 from gateway.errors import ErrorKind, GatewayError
 from gateway.log import logger
@@ -34,6 +37,8 @@ _DEFAULT_CONFIG = Config(
 )
 
 ClientFactory = Callable[[str], Any]  # region -> bedrock-agent client
+# Regions are checked against botocore's list (``arn``); the bound is a backstop (a client is ~0.25 MB).
+MAX_CLIENTS = 16
 
 
 class PromptResolver:
@@ -50,7 +55,7 @@ class PromptResolver:
         """``config``: botocore timeouts/retries for the default clients; ``client_factory`` replaces them."""
         self._versions: TTLCache = TTLCache(maxsize, version_ttl, timer=timer)
         self._drafts: TTLCache = TTLCache(maxsize, draft_ttl, timer=timer)
-        self._clients: dict[str, Any] = {}
+        self._clients: LRUCache = LRUCache(MAX_CLIENTS)
         self._client_factory = client_factory or self._boto3_client
         self._config = config or _DEFAULT_CONFIG
         self._session: Any = None  # a boto3 Session, made on first use (boto3 is slow to import)
@@ -100,7 +105,7 @@ class PromptResolver:
             return client
 
     def _boto3_client(self, region: str) -> Any:
-        # called under self._lock; one session per resolver, one client per region
+        # called under self._lock; one session per resolver, one client per region (bounded)
         if self._session is None:
             import boto3  # only when a prompt is first resolved: keeps the cold start lean
 

@@ -2,8 +2,9 @@
 
 The request id is API Gateway's (from the request context the Lambda Web Adapter forwards), else
 the caller's ``x-request-id`` (if it looks like an id), else a new one. Logged: method, path (never
-the query string, which may carry key hashes), status, duration, principal type — never headers,
-bodies, keys or tokens.
+the query string, which may carry key hashes; path segments that are keys, as in
+``/key/{key}/regenerate``, are masked), status, duration, principal type — never headers, bodies,
+keys or tokens.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ from gateway.log import logger
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_KEY_SEGMENT = re.compile(r"(?<=/)sk-[^/]*")  # LiteLLM keys start with "sk-"
+
+
+def loggable_path(path: str) -> str:
+    """``path`` with every segment that is a key masked (``/key/sk-…/regenerate``)."""
+    return _KEY_SEGMENT.sub("sk-…", path)
 
 
 def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
@@ -69,7 +76,7 @@ class AccessLogMiddleware:
                 extra={
                     "request_id": request_id,
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": loggable_path(scope["path"]),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "principal": principal.type if principal else None,

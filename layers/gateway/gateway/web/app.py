@@ -11,12 +11,13 @@ from starlette.routing import Route
 from gateway.errors import GatewayError
 from gateway.settings import Settings, get_settings
 from gateway.web.access_log import AccessLogMiddleware
-from gateway.web.account_routes import key_generate, user_new
+from gateway.web.account_routes import user_new
 from gateway.web.auth import AuthMiddleware
 from gateway.web.context import GatewayContext
 from gateway.web.converse_routes import converse, converse_stream
 from gateway.web.errors import handle_gateway_error, handle_unexpected_error
 from gateway.web.history_routes import bedrock_chat_history, chat_history, session_ids
+from gateway.web.key_routes import key_route
 from gateway.web.openai_routes import chat_completions
 from gateway.web.proxy import proxy_to_litellm
 
@@ -40,7 +41,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/bedrock/chat-history", bedrock_chat_history, methods=["POST"]),
         Route("/session-ids", session_ids, methods=["POST"]),
         Route("/user/new", user_new, methods=["POST"]),
-        Route("/key/generate", key_generate, methods=["POST"]),
+        # every /key/* path and method (API Gateway routes ANY /key/{proxy+} here): writes are checked
+        Route("/key/{rest:path}", key_route, methods=ALL_METHODS),
+        Route("/team/key/bulk_update", key_route, methods=["POST"]),
         Route("/{path:path}", proxy_to_litellm, methods=ALL_METHODS),
     ]
     app = Starlette(
