@@ -58,6 +58,7 @@ GATEWAY_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/key/generate"),
     # Every key-writing route is guarded by the middleware, which relays the rest of /key to LiteLLM.
     ("ANY", "/key"),
+    ("POST", "/team/key/bulk_update"),  # a key-writing route outside /key, guarded the same way
     ("GET", "/gateway/openapi.json"),
 )
 #: Static prefixes whose ``{proxy+}`` goes to the middleware instead of the ALB (see the module docstring).

@@ -61,7 +61,14 @@ def test_gateway_routes_stream_from_the_api_function(synth: Synthesized) -> None
 def test_every_key_route_and_the_openapi_document_go_to_the_middleware(synth: Synthesized) -> None:
     """The middleware guards every key-writing route and relays the rest of /key to LiteLLM itself."""
     methods = _methods(synth)
-    for key in (("ANY", "/key"), ("ANY", "/key/{proxy+}"), ("POST", "/key/generate"), ("GET", "/gateway/openapi.json")):
+    keys = (
+        ("ANY", "/key"),
+        ("ANY", "/key/{proxy+}"),
+        ("POST", "/key/generate"),
+        ("POST", "/team/key/bulk_update"),
+        ("GET", "/gateway/openapi.json"),
+    )
+    for key in keys:
         _assert_streams_from_the_api_function(methods[key]["Integration"], key)
 
 
