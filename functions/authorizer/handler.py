@@ -1,14 +1,22 @@
-"""API Gateway REQUEST authorizer: ``Authorization`` header → IAM policy + principal context.
+"""API Gateway REQUEST authorizer: the request's credential → IAM policy + principal context.
 
 Thin on purpose: the rules live in ``gateway.identity.authenticator`` and run unchanged in front
-of every local route. The policy allows the whole API (``*/*``) because API Gateway caches the
-result per ``Authorization`` value across routes.
+of every local route. The credential is read from the event's ``multiValueHeaders`` (all values of
+every header, so a repeated ``Authorization`` is seen and refused), falling back to ``headers``.
+
+Answers: a policy allowing the whole API (``*/*``) with the principal as context; ``Unauthorized``
+(API Gateway's 401) for a missing, malformed, repeated, conflicting or refused credential; and, when
+the decision cannot be made (LiteLLM or the identity provider unreachable), a logged reason and an
+``AuthorizerUnavailable`` error, which API Gateway turns into its 500 ``AUTHORIZER_FAILURE``. The
+result is not cached by API Gateway; the function's own bounded cache (``KEY_CACHE_TTL_SECONDS``)
+is the only one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import Iterator
 from typing import Any
 
 from gateway.errors import ErrorKind, GatewayError
@@ -20,6 +28,10 @@ from gateway.upstream import LiteLLMClient
 # one loop for the life of the execution environment, so pooled connections and caches survive
 _loop = asyncio.new_event_loop()
 _authenticator: Authenticator | None = None
+
+
+class AuthorizerUnavailable(Exception):
+    """The authorizer could not decide (a dependency is down); API Gateway answers 500."""
 
 
 def _get_authenticator() -> Authenticator:
@@ -38,22 +50,29 @@ def api_wide_resource(method_arn: str) -> str:
     return f"{api_part}/{stage}/*/*"
 
 
-def _header(event: dict, name: str) -> str | None:
-    for key, value in (event.get("headers") or {}).items():
-        if key.lower() == name:
-            return value
-    return None
+def request_headers(event: dict) -> Iterator[tuple[str, str]]:
+    """Every (name, value) header pair of a REST API REQUEST-authorizer event, repeats included."""
+    multi = event.get("multiValueHeaders")
+    if isinstance(multi, dict):
+        for name, values in multi.items():
+            for value in values if isinstance(values, list) else [values]:
+                if isinstance(value, str):
+                    yield name, value
+        return
+    for name, value in (event.get("headers") or {}).items():
+        if isinstance(value, str):
+            yield name, value
 
 
 def handler(event: dict, context: Any) -> dict:
     try:
-        principal = _loop.run_until_complete(_get_authenticator().authenticate(_header(event, "authorization")))
+        principal = _loop.run_until_complete(_get_authenticator().authenticate_headers(request_headers(event)))
     except GatewayError as exc:
         if exc.kind is ErrorKind.UNAUTHENTICATED:
             logger.info("request rejected", extra={"reason": exc.message})
             raise Exception("Unauthorized") from None  # API Gateway's contract for a 401
         logger.warning("authorizer could not decide", extra={"reason": exc.message})
-        raise
+        raise AuthorizerUnavailable(exc.message) from None
     return {
         "principalId": principal.user_id or principal.key_hash or principal.type,
         "policyDocument": {
