@@ -161,15 +161,28 @@ def test_different_credentials_in_two_headers_are_refused(gateway_url, master_ke
 # ---- issue 12: x-api-key (Anthropic SDKs, Claude Code) and api-key (Azure OpenAI clients) -------------------
 
 
-def test_the_anthropic_sdk_authenticates_with_x_api_key(gateway_url, user_key):
-    client = anthropic.Anthropic(api_key=user_key, base_url=gateway_url, max_retries=0)
-    # mock-gpt answers inside LiteLLM (its /v1/messages bridge does not use the fake upstream's API)
-    message = client.messages.create(model="mock-gpt", max_tokens=64, messages=[{"role": "user", "content": "hi"}])
-    assert message.content and message.content[0].type == "text" and message.content[0].text
+def anthropic_client(gateway_url: str, key: str, wire: str) -> anthropic.Anthropic:
+    """The real SDK. anthropic 2.x sends ``api_key`` as ``Authorization: Bearer``; the 1.x SDKs and
+    Claude Code (``ANTHROPIC_API_KEY``) send ``x-api-key``, which the SDK sends as given here."""
+    if wire == "authorization":
+        return anthropic.Anthropic(api_key=key, base_url=gateway_url, max_retries=0)
+    return anthropic.Anthropic(api_key=None, default_headers={"x-api-key": key}, base_url=gateway_url, max_retries=0)
 
-    refused = anthropic.Anthropic(api_key="sk-not-a-key", base_url=gateway_url, max_retries=0)
+
+@pytest.mark.parametrize("wire", ["x-api-key", "authorization"])
+def test_the_anthropic_sdk_reaches_the_messages_api(gateway_url, user_key, wire, monkeypatch):
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
+    hello = [{"role": "user", "content": "hi"}]
+    # mock-gpt answers inside LiteLLM (its /v1/messages bridge does not use the fake upstream's API)
+    message = anthropic_client(gateway_url, user_key, wire).messages.create(
+        model="mock-gpt", max_tokens=64, messages=hello
+    )
+    assert message.content and message.content[0].type == "text" and message.content[0].text
     with pytest.raises(anthropic.AuthenticationError):
-        refused.messages.create(model="mock-gpt", max_tokens=64, messages=[{"role": "user", "content": "hi"}])
+        anthropic_client(gateway_url, "sk-not-a-key", wire).messages.create(
+            model="mock-gpt", max_tokens=64, messages=hello
+        )
 
 
 def test_the_azure_openai_client_authenticates_with_api_key(gateway_url, user_key):

@@ -207,8 +207,8 @@ def test_non_jwt_bearer_skips_the_verifier() -> None:
 def test_jwt_without_configured_issuer_is_treated_as_a_key() -> None:
     fake = FakeLiteLLM()
     err = refused(authenticator(fake, None), f"Bearer {JWT_LIKE}")
-    assert err.kind is ErrorKind.UNAUTHENTICATED
-    assert len(fake.calls("GET", "/key/info")) == 1
+    assert err.kind is ErrorKind.UNAUTHENTICATED and err.message == "invalid API key"
+    assert fake.calls("GET", "/key/info") == []  # not an "sk-" key, which is all LiteLLM accepts
 
 
 @pytest.mark.parametrize("reason", ["token expired", "wrong audience", "invalid signature", "algorithm not allowed"])

@@ -7,6 +7,7 @@ as LiteLLM 1.108.7 does); the real LiteLLM is exercised in ``tests/integration/t
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from gateway.errors import ErrorKind, GatewayError
 from gateway.identity.authenticator import NEGATIVE_TTL_SECONDS, Authenticator
 from gateway.identity.jwt_verifier import JwtError
 from gateway.identity.principal import Principal
+from gateway.settings import Settings, SettingsError
 from tests.unit.identity.test_authenticator import JWT_LIKE, MASTER, SALT, USER_KEY, FakeLiteLLM, FakeVerifier, run
 
 TTL = 30.0
@@ -76,6 +78,13 @@ def test_blocked_deleted_and_expired_keys_are_refused(info: dict) -> None:
     fake, _, auth = setup()
     fake.keys["sk-gone"] = {"user_id": "bob", **info}
     assert refused(auth, "sk-gone").message == "invalid API key"
+
+
+def test_a_token_id_or_other_non_sk_value_is_never_looked_up() -> None:
+    fake, _, auth = setup()
+    stored_id = hashlib.sha256(USER_KEY.encode()).hexdigest()  # what LiteLLM stores for the key
+    refused(auth, stored_id)
+    assert fake.calls("GET", "/key/info") == []
 
 
 def test_a_master_key_refused_by_litellm_is_an_outage_not_the_callers_fault() -> None:
@@ -161,3 +170,12 @@ def test_the_cache_is_bounded_in_size() -> None:
     assert len(fake.calls("GET", "/key/info")) == lookups
     accepted(auth, keys[0])  # evicted: looked up again
     assert len(fake.calls("GET", "/key/info")) == lookups + 1
+
+
+def test_the_cache_ttl_setting_is_bounded_so_the_stated_guarantee_holds() -> None:
+    env = {"LITELLM_MASTER_KEY": MASTER}
+    assert Settings.from_env(env).key_cache_ttl == 30.0
+    assert Settings.from_env(env | {"KEY_CACHE_TTL_SECONDS": "1"}).key_cache_ttl == 1.0
+    for bad in ("301", "0", "soon"):
+        with pytest.raises(SettingsError, match="KEY_CACHE_TTL_SECONDS"):
+            Settings.from_env(env | {"KEY_CACHE_TTL_SECONDS": bad})

@@ -163,6 +163,9 @@ class Authenticator:
         return principal_from_claims(claims), until
 
     async def _from_litellm_key(self, token: str, key_hash: str) -> tuple[Principal, float]:
+        if not token.startswith("sk-"):
+            # LiteLLM accepts only "sk-" keys (so a stored token id can never be used as a key)
+            self._refuse(key_hash, self._clock())
         info = await self._key_info(token, key_hash)
         now = self._clock()
         try:
