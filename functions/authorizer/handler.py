@@ -6,10 +6,11 @@ every header, so a repeated ``Authorization`` is seen and refused), falling back
 
 Answers: a policy allowing the whole API (``*/*``) with the principal as context; ``Unauthorized``
 (API Gateway's 401) for a missing, malformed, repeated, conflicting or refused credential; and, when
-the decision cannot be made (LiteLLM or the identity provider unreachable), a logged reason and an
+the decision cannot be made (LiteLLM or the identity provider unreachable, or too slow to answer
+within the invocation's remaining time less a 1 s margin), a logged reason and an
 ``AuthorizerUnavailable`` error, which API Gateway turns into its 500 ``AUTHORIZER_FAILURE``. The
-result is not cached by API Gateway; the function's own bounded cache (``KEY_CACHE_TTL_SECONDS``)
-is the only one.
+stack turns API Gateway's result cache off; the function's own bounded cache
+(``KEY_CACHE_TTL_SECONDS``) is the only one.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from gateway.errors import ErrorKind, GatewayError
 from gateway.identity.authenticator import Authenticator, build_authenticator
+from gateway.identity.principal import Principal
 from gateway.log import logger
 from gateway.settings import get_settings
 from gateway.upstream import LiteLLMClient
@@ -28,6 +30,7 @@ from gateway.upstream import LiteLLMClient
 # one loop for the life of the execution environment, so pooled connections and caches survive
 _loop = asyncio.new_event_loop()
 _authenticator: Authenticator | None = None
+_MARGIN_SECONDS = 1.0
 
 
 class AuthorizerUnavailable(Exception):
@@ -64,9 +67,28 @@ def request_headers(event: dict) -> Iterator[tuple[str, str]]:
             yield name, value
 
 
+def _time_left(context: Any) -> float | None:
+    """Seconds this invocation may still spend deciding: Lambda's remaining time minus a margin, so
+    a hung dependency ends in a logged failure rather than a function timeout."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    return max(remaining() / 1000 - _MARGIN_SECONDS, 0.1)
+
+
+async def _decide(event: dict, context: Any) -> Principal:
+    decision = _get_authenticator().authenticate_headers(request_headers(event))
+    try:
+        return await asyncio.wait_for(decision, _time_left(context))
+    except TimeoutError:
+        raise GatewayError(
+            ErrorKind.TIMEOUT, "the authorizer did not decide in time (LiteLLM or the issuer is slow)"
+        ) from None
+
+
 def handler(event: dict, context: Any) -> dict:
     try:
-        principal = _loop.run_until_complete(_get_authenticator().authenticate_headers(request_headers(event)))
+        principal = _loop.run_until_complete(_decide(event, context))
     except GatewayError as exc:
         if exc.kind is ErrorKind.UNAUTHENTICATED:
             logger.info("request rejected", extra={"reason": exc.message})
