@@ -1,7 +1,8 @@
 """Find the one credential of a request: ``Authorization: Bearer``, ``x-api-key`` or ``api-key``.
 
-OpenAI clients send ``Authorization: Bearer <key>``, the Anthropic SDKs (and Claude Code) send
-``x-api-key: <key>``, Azure OpenAI clients send ``api-key: <key>``. LiteLLM reads all three, in
+OpenAI clients send ``Authorization: Bearer <key>``, Claude Code (``ANTHROPIC_API_KEY``) and the
+Anthropic SDKs up to 1.x send ``x-api-key: <key>`` (2.x sends a bearer), Azure OpenAI clients send
+``api-key: <key>``. LiteLLM reads all three, in
 that order of preference. A request must carry exactly one credential: a header repeated, or two of
 these headers with different values, is refused, because the gateway would otherwise check one
 credential while LiteLLM (or the proxy relay) acts on another — ownership and billing would split.
