@@ -11,6 +11,7 @@ import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import pytest
 
 from gateway.errors import ErrorKind, GatewayError
@@ -32,8 +33,12 @@ class Clock:
         return self.now
 
 
-def setup(verifier: Any = None, **kwargs: Any) -> tuple[FakeLiteLLM, Clock, Authenticator]:
+def setup(
+    verifier: Any = None, teams: dict[str, dict] | None = None, **kwargs: Any
+) -> tuple[FakeLiteLLM, Clock, Authenticator]:
     fake, clock = FakeLiteLLM(), Clock()
+    if teams is not None:
+        with_teams(fake, teams)
     auth = Authenticator(
         fake.client(), master_key=MASTER, hash_salt=SALT, jwt_verifier=verifier, cache_ttl=TTL, clock=clock, **kwargs
     )
@@ -179,3 +184,31 @@ def test_the_cache_ttl_setting_is_bounded_so_the_stated_guarantee_holds() -> Non
     for bad in ("301", "0", "soon"):
         with pytest.raises(SettingsError, match="KEY_CACHE_TTL_SECONDS"):
             Settings.from_env(env | {"KEY_CACHE_TTL_SECONDS": bad})
+
+
+def with_teams(fake: FakeLiteLLM, teams: dict[str, dict]) -> None:
+    """Teach the fake LiteLLM ``GET /team/info`` (administrators only) for ``teams``."""
+    plain = fake.handle
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        if (request.method, request.url.path) == ("GET", "/team/info"):
+            fake.requests.append(request)
+            team = teams.get(request.url.params.get("team_id", ""))
+            if request.headers.get("authorization") != f"Bearer {MASTER}" or team is None:
+                return httpx.Response(404, json={"error": {"message": "Team not found"}})
+            return httpx.Response(200, json={"team_id": request.url.params["team_id"], "team_info": team, "keys": []})
+        return plain(request)
+
+    fake.handle = handle  # type: ignore[method-assign]
+
+
+def test_keys_of_a_blocked_or_missing_team_are_refused() -> None:
+    teams = {"t-ok": {"blocked": False}, "t-blocked": {"blocked": True}}
+    fake, clock, auth = setup(teams=teams)
+    fake.keys |= {"sk-ok": {"team_id": "t-ok"}, "sk-blocked": {"team_id": "t-blocked"}, "sk-gone": {"team_id": "t-x"}}
+    assert accepted(auth, "sk-ok").type == "key"
+    refused(auth, "sk-blocked")
+    refused(auth, "sk-gone")
+    teams["t-ok"]["blocked"] = True  # /team/block: refused within the cache TTL
+    clock.now += TTL
+    refused(auth, "sk-ok")

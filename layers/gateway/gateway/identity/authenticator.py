@@ -8,8 +8,8 @@ subject; anything else is a LiteLLM virtual key.
 A virtual key is looked up by its SHA-256 (LiteLLM's own token id; the raw key stays out of URLs)
 with the master key, ``GET /key/info?key=<sha256>``, so a key whose ``allowed_routes`` exclude
 ``/key/info`` (e.g. ``["llm_api_routes"]``) is still recognised. Deleted, blocked (``/key/block``)
-and expired keys are refused. Without a master key (not a supported deployment) the key looks
-itself up instead.
+and expired keys are refused, and so are keys of a blocked or missing team (``/team/info``).
+Without a master key (not a supported deployment) the key looks itself up instead.
 
 Decisions are cached per instance under the credential's salted hash (the raw credential is never
 stored or logged), in a cache bounded in size (``KEY_CACHE_SIZE``) and in time: an entry lives at
@@ -181,9 +181,31 @@ class Authenticator:
             or (expires is not None and expires <= now)
         ):
             self._refuse(key_hash, now)
+        team_id = info.get("team_id")
+        if team_id and self._master_key and not await self._team_usable(str(team_id)):
+            self._refuse(key_hash, self._clock())
         user_id = info.get("user_id")
         principal = Principal(type="key", user_id=str(user_id) if user_id else None, key_hash=key_hash)
         return principal, expires if expires is not None else now + self._ttl
+
+    async def _team_usable(self, team_id: str) -> bool:
+        """Whether the key's team exists and is not blocked (``/team/block``), as LiteLLM requires."""
+        response = await self._client.send(
+            "GET",
+            "/team/info",
+            params={"team_id": team_id, "key_limit": "1"},
+            headers={"authorization": f"Bearer {self._master_key}", "accept": "application/json"},
+        )
+        if response.status_code in (400, 404):
+            return False
+        try:
+            team = response.json().get("team_info") if response.status_code == 200 else None
+        except (ValueError, AttributeError, RecursionError):
+            team = None
+        if not isinstance(team, dict):
+            logger.warning("LiteLLM could not describe a key's team", extra={"upstream_status": response.status_code})
+            raise GatewayError(ErrorKind.UNAVAILABLE, "cannot validate the API key right now; retry shortly")
+        return team.get("blocked") is not True
 
     def _refuse(self, key_hash: str, now: float) -> NoReturn:
         self._decisions[key_hash] = _Decision(None, now + min(NEGATIVE_TTL_SECONDS, self._ttl))
