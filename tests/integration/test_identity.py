@@ -122,6 +122,16 @@ def test_a_revoked_key_is_refused_on_history_routes_once_the_cache_ttl_has_passe
     assert eventually(lambda: session_ids(short_cache, bearer(key)).status_code == 401, within=15)
 
 
+def test_a_key_of_a_blocked_team_is_refused_once_the_cache_ttl_has_passed(short_cache, litellm):
+    team = litellm.post("/team/new", json={"team_alias": f"identity-{secrets.token_hex(3)}"})
+    assert team.status_code == 200, team.text
+    team_id = team.json()["team_id"]
+    key = make_key(litellm, team_id=team_id)
+    assert session_ids(short_cache, bearer(key)).status_code == 200
+    assert litellm.post("/team/block", json={"team_id": team_id}).status_code == 200
+    assert eventually(lambda: session_ids(short_cache, bearer(key)).status_code == 401, within=15)
+
+
 def test_a_cached_key_stops_working_when_it_expires_not_when_the_cache_entry_would(gateway_url, litellm):
     # the default cache (KEY_CACHE_TTL_SECONDS, 30 s) outlives this key, which expires in 3 s
     key = make_key(litellm, duration="3s")
