@@ -62,6 +62,17 @@ def _secret(env: Mapping[str, str], name: str) -> str | None:
     return parameters.get_secret(arn, max_age=300)
 
 
+# The longest a cached authorization may outlive a key's deletion or blocking (docs/configuration.md).
+MAX_KEY_CACHE_TTL_SECONDS = 300.0
+
+
+def _key_cache_ttl(env: Mapping[str, str]) -> float:
+    ttl = positive_number(env, "KEY_CACHE_TTL_SECONDS", 30.0)
+    if ttl > MAX_KEY_CACHE_TTL_SECONDS:
+        raise SettingsError(f"KEY_CACHE_TTL_SECONDS must be at most {MAX_KEY_CACHE_TTL_SECONDS:g}, got {ttl:g}")
+    return ttl
+
+
 @dataclass(frozen=True)
 class Settings:
     litellm_base_url: str
@@ -94,7 +105,7 @@ class Settings:
             auth_mode=auth_mode,  # type: ignore[arg-type]
             connect_timeout=positive_number(env, "UPSTREAM_CONNECT_TIMEOUT_SECONDS", 5.0),
             read_timeout=positive_number(env, "UPSTREAM_READ_TIMEOUT_SECONDS", 600.0),
-            key_cache_ttl=positive_number(env, "KEY_CACHE_TTL_SECONDS", 60.0),
+            key_cache_ttl=_key_cache_ttl(env),
             key_cache_size=positive_int(env, "KEY_CACHE_SIZE", 10_000),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             history_enabled=flag(env, "HISTORY_ENABLED", True),

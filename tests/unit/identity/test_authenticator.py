@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import Awaitable, Mapping
@@ -55,6 +56,13 @@ class FakeLiteLLM:
         if route == ("GET", "/key/info"):
             if self.key_info_status is not None:
                 return httpx.Response(self.key_info_status, json={"error": {"message": "scripted"}})
+            if bearer == MASTER and "key" in request.url.params:  # an administrator's lookup by token id
+                by_id = {hashlib.sha256(k.encode()).hexdigest(): info for k, info in self.keys.items()}
+                if request.url.params["key"] in by_id:
+                    return httpx.Response(200, json={"key": "id", "info": by_id[request.url.params["key"]]})
+                return httpx.Response(404, json={"error": {"message": "Key not found in database"}})
+            if self.keys.get(bearer, {}).get("allowed_routes") == ["llm_api_routes"]:
+                return httpx.Response(403, json={"error": {"message": "Virtual key is not allowed to call this route"}})
             if bearer in self.keys:
                 return httpx.Response(200, json={"key": "hash", "info": self.keys[bearer]})
             return httpx.Response(401, json={"error": {"message": "Authentication Error"}})
@@ -142,14 +150,16 @@ def test_master_key_is_admin_without_any_call() -> None:
     assert fake.requests == []
 
 
-def test_user_key_is_validated_with_itself_and_cached() -> None:
+def test_user_key_is_validated_by_an_admin_lookup_of_its_token_id_and_cached() -> None:
     fake = FakeLiteLLM()
     auth = authenticator(fake)
     first = authenticate(auth, f"Bearer {USER_KEY}")
     second = authenticate(auth, f"Bearer {USER_KEY}")
     assert first == second == Principal(type="key", user_id="alice", key_hash=hash_key(USER_KEY, SALT))
     [call] = fake.calls("GET", "/key/info")
-    assert call.headers["authorization"] == f"Bearer {USER_KEY}"
+    assert call.headers["authorization"] == f"Bearer {MASTER}"
+    assert call.url.params["key"] == hashlib.sha256(USER_KEY.encode()).hexdigest()
+    assert USER_KEY not in str(call.url)  # the raw key never travels in a URL
 
 
 def test_unknown_key_is_401_and_remembered_briefly() -> None:
@@ -197,8 +207,8 @@ def test_non_jwt_bearer_skips_the_verifier() -> None:
 def test_jwt_without_configured_issuer_is_treated_as_a_key() -> None:
     fake = FakeLiteLLM()
     err = refused(authenticator(fake, None), f"Bearer {JWT_LIKE}")
-    assert err.kind is ErrorKind.UNAUTHENTICATED
-    assert len(fake.calls("GET", "/key/info")) == 1
+    assert err.kind is ErrorKind.UNAUTHENTICATED and err.message == "invalid API key"
+    assert fake.calls("GET", "/key/info") == []  # not an "sk-" key, which is all LiteLLM accepts
 
 
 @pytest.mark.parametrize("reason", ["token expired", "wrong audience", "invalid signature", "algorithm not allowed"])

@@ -174,7 +174,7 @@ def looks_like_jwt(token: str) -> bool:
         return False
     try:
         header = json.loads(base64url_decode(parts[0]))
-    except (ValueError, binascii.Error):
+    except (ValueError, binascii.Error, RecursionError):  # RecursionError: deeply nested JSON
         return False
     return isinstance(header, dict) and "alg" in header
 
@@ -223,7 +223,7 @@ class JwtVerifier:
             raise JwtError("token too large")
         try:
             header = jwt.get_unverified_header(token)
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, RecursionError):
             raise JwtError("malformed token") from None
         alg = header.get("alg")
         if not isinstance(alg, str) or alg not in self._config.algorithms:
@@ -246,6 +246,8 @@ class JwtVerifier:
             )
         except jwt.PyJWTError as exc:
             raise JwtError(_reason(exc)) from None
+        except RecursionError:  # a deeply nested payload (PyJWT parses it after the signature check)
+            raise JwtError("malformed token") from None
         sub = claims.get("sub")
         if not isinstance(sub, str) or not sub.strip():
             raise JwtError("invalid sub claim")

@@ -3,6 +3,10 @@
 ``inline`` mode (local): runs the authorizer rules here, exactly as the Lambda authorizer would.
 ``apigateway`` mode (AWS): API Gateway already ran the authorizer; the principal is read from the
 request context the Lambda Web Adapter forwards in ``x-amzn-request-context``.
+
+Both modes find the request's credential with ``credentials.credential_from_headers`` (one of
+``Authorization: Bearer``, ``x-api-key``, ``api-key``; repeated or conflicting ones are refused), as
+the Lambda authorizer does, so the credential checked is the credential the routes use.
 """
 
 from __future__ import annotations
@@ -13,28 +17,29 @@ import json
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.errors import ErrorKind, GatewayError
-from gateway.identity.authenticator import bearer_token
+from gateway.identity.credentials import credential_from_headers
 from gateway.identity.principal import Principal, hash_key
 from gateway.web.errors import error_response
 
 PUBLIC_PATHS = frozenset({"/gateway/health"})
 
 
-def principal_from_request_context(raw: str | None, authorization: str | None, salt: str) -> Principal:
+def principal_from_request_context(raw: str | None, headers: list[tuple[str, str]], salt: str) -> Principal:
     """The principal API Gateway's authorizer produced for this request's own credential.
 
     The authorizer puts the salted hash of the credential it checked in the context; it must match
-    the ``Authorization`` header of this request. Without the (secret) salt nobody can forge a
-    context for a credential, so correctness never rests on how the header reached us.
+    the credential of this request (``headers``: all of its header pairs). Without the (secret)
+    salt nobody can forge a context for a credential, so correctness never rests on how the header
+    reached us.
     """
     refused = GatewayError(ErrorKind.UNAUTHENTICATED, "request did not pass the API Gateway authorizer")
     if not raw:
         raise refused
     try:
         principal = Principal.from_context(json.loads(raw).get("authorizer") or {})
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         raise refused from None
-    presented = hash_key(bearer_token(authorization), salt)
+    presented = hash_key(credential_from_headers(headers), salt)
     if not principal.key_hash or not hmac.compare_digest(presented, principal.key_hash):
         raise refused
     return principal
@@ -49,14 +54,13 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         gw = scope["app"].state.gw
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         try:
             if gw.settings.auth_mode == "apigateway":
-                principal = principal_from_request_context(
-                    headers.get("x-amzn-request-context"), headers.get("authorization"), gw.settings.hash_salt
-                )
+                context = next((v for k, v in reversed(headers) if k == "x-amzn-request-context"), None)
+                principal = principal_from_request_context(context, headers, gw.settings.hash_salt)
             else:
-                principal = await gw.authenticator.authenticate(headers.get("authorization"))
+                principal = await gw.authenticator.authenticate_headers(headers)
         except GatewayError as exc:
             await error_response(exc, scope["path"])(scope, receive, send)
             return

@@ -7,6 +7,7 @@ import json
 from starlette.requests import Request
 
 from gateway.errors import validation
+from gateway.identity.credentials import credential_from_headers
 from gateway.identity.principal import Principal
 
 # Deeper than any real chat body (tool schemas included), far below Python's recursion limit, so
@@ -82,11 +83,12 @@ def principal_of(request: Request) -> Principal:
 async def upstream_authorization(request: Request, principal: Principal) -> str:
     """The credential LiteLLM sees for this caller, so LiteLLM's budgets and limits apply to them.
 
-    A key (or the master key): the caller's own ``Authorization``. A JWT: LiteLLM does not know it,
+    A key (or the master key): the caller's own credential (from ``Authorization``, ``x-api-key``
+    or ``api-key``, as the authorizer found it), as a bearer. A JWT: LiteLLM does not know it,
     so the gateway acts for the token's user with the key it manages for that user (created on
     first use, never returned); the spend is the user's.
     """
     if principal.type == "jwt":
         key = await request.app.state.gw.accounts.managed_key(principal)
         return f"Bearer {key}"
-    return request.headers.get("authorization", "")
+    return f"Bearer {credential_from_headers(request.headers.items())}"
