@@ -24,7 +24,8 @@ decoded). So there are two possible readings, and both must end at the Converse 
 * ``%2F`` treated as ``/``: the segments are ``…:prompt`` / ``PROMPTID:1`` / ``converse``; the static child
   ``converse`` does not match ``PROMPTID:1``, so the request reaches ``/bedrock/model/{modelId}/{proxy+}``.
   That greedy resource therefore goes to the middleware too (it used to go to the ALB: LiteLLM's own Bedrock
-  pass-through, which knows nothing of managed prompts), and the middleware's own router matches the full path (``{model_id:path}/converse``).
+  pass-through, which knows nothing of managed prompts), and the middleware's own router matches the full path
+  (``{model_id:path}/converse``).
 """
 
 from __future__ import annotations
