@@ -18,6 +18,7 @@ from gateway.web.converse_routes import converse, converse_stream
 from gateway.web.errors import handle_gateway_error, handle_unexpected_error
 from gateway.web.history_routes import bedrock_chat_history, chat_history, session_ids
 from gateway.web.openai_routes import chat_completions
+from gateway.web.openapi import OPENAPI_PATH, openapi_route
 from gateway.web.proxy import proxy_to_litellm
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -32,6 +33,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     context = GatewayContext.from_settings(settings or get_settings())
     routes = [
         Route("/gateway/health", health, methods=["GET"]),
+        Route(OPENAPI_PATH, openapi_route, methods=["GET"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/chat/completions", chat_completions, methods=["POST"]),
         Route("/bedrock/model/{model_id:path}/converse", converse, methods=["POST"]),
