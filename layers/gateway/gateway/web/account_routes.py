@@ -19,8 +19,9 @@ from __future__ import annotations
 import json
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 
+from gateway.errors import upstream_error
 from gateway.identity.provisioning import key_generate_body_for
 from gateway.web.proxy import proxy_to_litellm, relay_response
 from gateway.web.requests import parse_json_object, principal_of, upstream_authorization
@@ -31,20 +32,22 @@ _ADMIN_ROLE = "proxy_admin"
 async def user_new(request: Request) -> Response:
     principal = principal_of(request)
     if principal.type != "jwt":
-        return await proxy_to_litellm(request)
+        parse_json_object(await request.body(), empty_is={})  # LiteLLM answers 500 to a JSON array
+        return await _openai_errors(await proxy_to_litellm(request))
     answer = await request.app.state.gw.accounts.new_key_for(principal)
     return JSONResponse(answer)
 
 
 async def key_generate(request: Request) -> Response:
     principal = principal_of(request)
-    if principal.is_admin:
-        return await proxy_to_litellm(request)
     raw = await request.body()
+    requested = parse_json_object(raw, empty_is={})  # empty: a default key
+    if principal.is_admin:
+        return await _openai_errors(await proxy_to_litellm(request))
     authorization = await upstream_authorization(request, principal)
     if principal.type == "key" and await _is_proxy_admin(request, authorization):
         return await _forward(request, authorization, raw)
-    body = key_generate_body_for(principal, parse_json_object(raw, empty_is={}))  # empty: a default key
+    body = key_generate_body_for(principal, requested)
     return await _forward(request, authorization, json.dumps(body).encode())
 
 
@@ -71,4 +74,15 @@ async def _forward(request: Request, authorization: str, content: bytes) -> Resp
         content=content,
         stream=True,
     )
-    return relay_response(upstream)
+    return await _openai_errors(relay_response(upstream))
+
+
+async def _openai_errors(relayed: StreamingResponse) -> Response:
+    """LiteLLM's answer as it is, except LiteLLM's FastAPI-style errors (``{"detail": ...}`` for a
+    body it cannot parse or validate), which become OpenAI errors like every error of these routes."""
+    if relayed.status_code < 400:
+        return relayed
+    body = b"".join([chunk async for chunk in relayed.body_iterator])
+    if relayed.background is not None:
+        await relayed.background()
+    raise upstream_error(relayed.status_code, body)
