@@ -28,3 +28,34 @@ def test_account_routes_answer_litellm_refusals_as_openai_errors(gateway_url, ma
     error = response.json()["error"]
     assert {"message", "type", "code"} <= error.keys()
     assert error["type"] == "invalid_request_error"
+
+
+@pytest.mark.parametrize("suffix", ["converse", "converse-stream"])
+def test_a_model_id_no_route_matches_is_a_bedrock_not_found(gateway_url, master_key, suffix):
+    """A modelId with a newline matched no route: Starlette's plain-text 404, no x-amzn-errortype."""
+    response = httpx.post(
+        f"{gateway_url}/bedrock/model/a%0Ab/{suffix}",
+        json={"messages": [{"role": "user", "content": [{"text": "hi"}]}]},
+        headers={"Authorization": f"Bearer {master_key}"},
+        timeout=30,
+    )
+
+    assert response.status_code == 404
+    assert response.headers["x-amzn-errortype"] == "ResourceNotFoundException"
+    assert response.json() == {"message": "Not Found"}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="LiteLLM 1.108.7 raises KeyError on an image_url part without image_url (openai provider code) "
+    "and answers 500; the gateway relays it. Refusing malformed parts is the chat route's job.",
+)
+def test_an_image_part_without_its_url_is_a_client_error(gateway_url, master_key):
+    response = httpx.post(
+        f"{gateway_url}/v1/chat/completions",
+        json={"model": "us.fake.model-v1:0", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+        headers={"Authorization": f"Bearer {master_key}"},
+        timeout=30,
+    )
+
+    assert response.status_code == 400, response.text

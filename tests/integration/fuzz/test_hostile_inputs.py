@@ -52,6 +52,9 @@ def _bodies(path: str) -> dict[str, bytes]:
             "wrong-shape": _cursor({"a": 1}),
             "huge-number": _cursor(["9" * 60, session]),
             "padded-number": _cursor([" 7", session]),
+            "underscore-number": _cursor(["1_000", session]),
+            "non-ascii-digits": _cursor(["\u0663", session]),
+            "negative-number": _cursor(["-5", session]),
             "deep": base64.urlsafe_b64encode(DEEP_LIST).decode(),
         }
         bodies |= {f"cursor-{name}": json.dumps({"next_token": c}).encode() for name, c in cursors.items()}

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.errors import GatewayError
+from gateway.errors import ErrorKind, GatewayError
 from gateway.settings import Settings, get_settings
 from gateway.web.access_log import AccessLogMiddleware
 from gateway.web.account_routes import key_generate, user_new
 from gateway.web.auth import AuthMiddleware
 from gateway.web.context import GatewayContext
 from gateway.web.converse_routes import converse, converse_stream
-from gateway.web.errors import handle_gateway_error, handle_unexpected_error
+from gateway.web.errors import error_response, handle_gateway_error, handle_unexpected_error
 from gateway.web.history_routes import bedrock_chat_history, chat_history, session_ids
 from gateway.web.openai_routes import chat_completions
 from gateway.web.openapi import OPENAPI_PATH, openapi_route
@@ -27,6 +28,14 @@ ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 async def health(_: Request) -> Response:
     """Liveness of the middleware itself (the Lambda Web Adapter's readiness check)."""
     return JSONResponse({"status": "ok"})
+
+
+async def handle_routing_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals in the route family's format (a path no route matches: one with a
+    newline, which ``{param:path}`` does not cross)."""
+    assert isinstance(exc, HTTPException)
+    kind = ErrorKind.NOT_FOUND if exc.status_code == 404 else ErrorKind.VALIDATION
+    return error_response(GatewayError(kind, str(exc.detail)), request.url.path)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -48,7 +57,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(AccessLogMiddleware), Middleware(AuthMiddleware)],
-        exception_handlers={GatewayError: handle_gateway_error, Exception: handle_unexpected_error},
+        exception_handlers={
+            GatewayError: handle_gateway_error,
+            HTTPException: handle_routing_error,
+            Exception: handle_unexpected_error,
+        },
     )
     app.state.gw = context
     return app
