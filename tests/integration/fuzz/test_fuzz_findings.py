@@ -45,17 +45,24 @@ def test_a_model_id_no_route_matches_is_a_bedrock_not_found(gateway_url, master_
     assert response.json() == {"message": "Not Found"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="LiteLLM 1.108.7 raises KeyError on an image_url part without image_url (openai provider code) "
-    "and answers 500; the gateway relays it. Refusing malformed parts is the chat route's job.",
+@pytest.mark.parametrize("path", ["/v1/chat/completions", "/chat/completions"])
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        ("us.fake.model-v1:0", {"role": "user", "content": [{"type": "image_url"}]}),
+        ("mock-gpt", {"role": "user", "name": "no content"}),
+        ("mock-gpt", {"content": "no role"}),
+    ],
+    ids=["image-part-without-url", "user-without-content", "no-role"],
 )
-def test_an_image_part_without_its_url_is_a_client_error(gateway_url, master_key):
+def test_malformed_messages_are_client_errors(gateway_url, master_key, path, model, message):
+    """LiteLLM answered these with a 500 (a KeyError in its provider code); OpenAI's API answers 400."""
     response = httpx.post(
-        f"{gateway_url}/v1/chat/completions",
-        json={"model": "us.fake.model-v1:0", "messages": [{"role": "user", "content": [{"type": "image_url"}]}]},
+        f"{gateway_url}{path}",
+        json={"model": model, "messages": [message]},
         headers={"Authorization": f"Bearer {master_key}"},
         timeout=30,
     )
 
     assert response.status_code == 400, response.text
+    assert response.json()["error"]["param"] == "messages"

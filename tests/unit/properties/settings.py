@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, settings
 
 # derandomize: the same examples on every run (no seed to pass around, no example database)
 PROPERTIES = settings(
-    max_examples=300,
+    max_examples=150,
     derandomize=True,
     database=None,
     deadline=None,

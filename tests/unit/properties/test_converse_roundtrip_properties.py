@@ -23,6 +23,7 @@ import string
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gateway.chat.message_shape import check_messages
 from gateway.converse.messages import DOCUMENT_MIME, IMAGE_MIME, openai_messages_to_converse
 from gateway.converse.translate import converse_request_to_openai
 from tests.unit.properties.settings import PROPERTIES
@@ -109,6 +110,7 @@ def conversation(draw) -> list[dict]:
 def test_converse_messages_survive_openai_and_back(messages: list[dict], system: list[dict]) -> None:
     body = {"messages": messages} | ({"system": system} if system else {})
     openai = converse_request_to_openai("some-model", body).openai_body["messages"]
+    check_messages(openai)  # what the translation sends LiteLLM is well-formed OpenAI
 
     back_system, back_messages = openai_messages_to_converse(openai)
 
