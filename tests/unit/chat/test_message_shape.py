@@ -11,6 +11,7 @@ from gateway.errors import ErrorKind, GatewayError
 @pytest.mark.parametrize(
     ("message", "named"),
     [
+        ("hi", "messages[0] must be a message object"),
         ({"content": "hi"}, "messages[0].role"),
         ({"role": "robot", "content": "hi"}, "messages[0].role"),
         ({"role": "user"}, "messages[0].content"),
@@ -42,3 +43,7 @@ def test_what_openai_accepts_passes():
             {"role": "assistant", "content": None, "thinking_blocks": []},
         ]
     )
+
+
+def test_absent_messages_are_left_to_the_chat_service():
+    check_messages(None)  # a prompt ARN brings its own messages

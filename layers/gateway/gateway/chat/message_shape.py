@@ -16,10 +16,17 @@ ROLES = ("system", "developer", "user", "assistant", "tool", "function")
 _CONTENT_REQUIRED = frozenset({"system", "developer", "user", "tool"})
 
 
-def check_messages(messages: list[dict]) -> None:
-    """Raise a 400 for the first message OpenAI's API would refuse for its structure."""
+def check_messages(messages: Any) -> None:
+    """Raise a 400 for the first message OpenAI's API would refuse for its structure.
+
+    ``messages`` absent or not a list is left to the chat service (a prompt ARN may supply them).
+    """
+    if not isinstance(messages, list):
+        return
     for i, message in enumerate(messages):
         path = f"messages[{i}]"
+        if not isinstance(message, dict):
+            raise validation(f"{path} must be a message object", param="messages")
         role = message.get("role")
         if role not in ROLES:
             raise validation(f"{path}.role must be one of {', '.join(ROLES)}", param="messages")

@@ -19,7 +19,6 @@ import anyio.to_thread
 import httpx
 
 from gateway.chat.accumulate import ReplyAccumulator
-from gateway.chat.message_shape import check_messages
 from gateway.chat.sse import DONE, parse_chunk, sse_data
 from gateway.converse.translate import is_prompt_arn
 from gateway.errors import ErrorKind, GatewayError, upstream_error, validation
@@ -94,7 +93,6 @@ class ChatService:
         messages = body.get("messages")
         if not isinstance(messages, list) or not all(isinstance(m, dict) for m in messages):
             raise validation("messages must be a list of message objects", param="messages")
-        check_messages(messages)
         if self.history is None:
             return PreparedTurn(body)
         instructions = [m for m in messages if m.get("role") in INSTRUCTION_ROLES]
