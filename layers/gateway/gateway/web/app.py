@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from gateway.errors import GatewayError
+from gateway.errors import ErrorKind, GatewayError
 from gateway.settings import Settings, get_settings
 from gateway.web.access_log import AccessLogMiddleware
 from gateway.web.account_routes import user_new
 from gateway.web.auth import AuthMiddleware
 from gateway.web.context import GatewayContext
 from gateway.web.converse_routes import converse, converse_stream
-from gateway.web.errors import handle_gateway_error, handle_unexpected_error
+from gateway.web.errors import error_response, handle_gateway_error, handle_unexpected_error
 from gateway.web.history_routes import bedrock_chat_history, chat_history, session_ids
 from gateway.web.key_routes import key_route
 from gateway.web.openai_routes import chat_completions
+from gateway.web.openapi import OPENAPI_PATH, openapi_route
 from gateway.web.proxy import proxy_to_litellm
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -29,10 +31,19 @@ async def health(_: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+async def handle_routing_error(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals in the route family's format (a path no route matches: one with a
+    newline, which ``{param:path}`` does not cross)."""
+    assert isinstance(exc, HTTPException)
+    kind = ErrorKind.NOT_FOUND if exc.status_code == 404 else ErrorKind.VALIDATION
+    return error_response(GatewayError(kind, str(exc.detail)), request.url.path)
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     context = GatewayContext.from_settings(settings or get_settings())
     routes = [
         Route("/gateway/health", health, methods=["GET"]),
+        Route(OPENAPI_PATH, openapi_route, methods=["GET"]),
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/chat/completions", chat_completions, methods=["POST"]),
         Route("/bedrock/model/{model_id:path}/converse", converse, methods=["POST"]),
@@ -49,7 +60,11 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(AccessLogMiddleware), Middleware(AuthMiddleware)],
-        exception_handlers={GatewayError: handle_gateway_error, Exception: handle_unexpected_error},
+        exception_handlers={
+            GatewayError: handle_gateway_error,
+            HTTPException: handle_routing_error,
+            Exception: handle_unexpected_error,
+        },
     )
     app.state.gw = context
     return app

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.chat.jsonbytes import json_bytes
+from gateway.chat.message_shape import check_messages
 from gateway.chat.service import ChatRequest, ChatStream, history_headers, session_id_field
 from gateway.chat.sse import DONE
 from gateway.errors import GatewayError
@@ -24,6 +25,7 @@ async def chat_completions(request: Request) -> Response:
     gw = request.app.state.gw
     principal = principal_of(request)
     body = await read_json_object(request)
+    check_messages(body.get("messages"))  # LiteLLM answers some malformed messages with a 500
     chat_request = ChatRequest(
         body=body,
         session_id=session_id_field(body.pop("session_id", None), "session_id"),
