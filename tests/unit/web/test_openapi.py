@@ -13,9 +13,11 @@ from starlette.testclient import TestClient
 from gateway.errors import ErrorKind
 from gateway.settings import Settings
 from gateway.web.app import create_app
+from gateway.web.key_routes import KEY_WRITE_PATHS, rule_for
 from gateway.web.openapi import OPENAPI_PATH, openapi_document
 
 CATCH_ALL = "/{path:path}"  # LiteLLM's own API, relayed unchanged: documented by LiteLLM
+KEY_RELAY = "/key/{rest:path}"  # every /key path: the key-writing ones are documented, the rest relayed
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +38,21 @@ def test_document_lists_exactly_the_routes_the_app_mounts(app):
     mounted = {
         (_template(route.path), method.lower())
         for route in app.routes
-        if isinstance(route, Route) and route.path != CATCH_ALL
+        if isinstance(route, Route) and route.path not in (CATCH_ALL, KEY_RELAY)
         for method in route.methods or ()
         if method != "HEAD"  # Starlette adds HEAD to every GET route
     }
+    mounted |= {(_template(path), "post") for path in KEY_WRITE_PATHS}  # served by the /key relay route
     documented = {(_template(path), method) for path, item in openapi_document()["paths"].items() for method in item}
     assert documented == mounted
+
+
+def test_every_guarded_key_write_is_documented():
+    """A key-writing route the gateway checks is in the document (a new rule without a description fails)."""
+    documented = openapi_document()["paths"]
+    for path in ("/key/generate", "/key/update", "/key/regenerate", "/key/bulk_update", "/team/key/bulk_update"):
+        assert rule_for(path) is not None
+        assert "post" in documented[path]
 
 
 def test_served_document_is_the_same_and_needs_a_credential(app):

@@ -49,6 +49,8 @@ _RULES: dict[str, Rule] = {
     "/key/bulk_update": key_bulk_update_body_for,
     "/team/key/bulk_update": team_key_bulk_update_body_for,
 }
+#: The key-writing routes a non-admin may call (documented in the OpenAPI document).
+KEY_WRITE_PATHS: tuple[str, ...] = (*_RULES, "/key/{key}/regenerate")
 _ADMIN_ONLY: dict[str, str] = {
     "/key/service-account/generate": "service-account keys belong to a team",
     "/key/unblock": "a key stays blocked until an administrator unblocks it",

@@ -12,12 +12,14 @@ built on first request, not at import (the Lambda's cold start does not pay for 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.errors import ErrorKind
+from gateway.web.key_routes import KEY_WRITE_PATHS
 from gateway.web.openapi_bedrock import ShapeSchemas
 
 OPENAPI_PATH = "/gateway/openapi.json"
@@ -56,7 +58,8 @@ def openapi_document() -> dict[str, Any]:
     }
     paths["/session-ids"] = {"post": _history("", "SessionIdsRequest", "SessionIds", bedrock=False)}
     paths["/user/new"] = {"post": _account("/user/new")}
-    paths["/key/generate"] = {"post": _account("/key/generate")}
+    for path in KEY_WRITE_PATHS:
+        paths[path] = {"post": _account(path)}
     paths["/gateway/health"] = {"get": _health()}
     paths[OPENAPI_PATH] = {"get": _self()}
     clash = components.keys() & shapes.components.keys()
@@ -378,10 +381,17 @@ def _account(path: str) -> dict[str, Any]:
         )
     else:
         summary = (
-            "admins: LiteLLM's /key/generate; users and JWTs: a key for themselves only, from an allow-list of fields"
+            f"admins: LiteLLM's {path}; users and JWTs: their own keys only, from an allow-list of fields "
+            "(a refused field is a 403 naming it)"
         )
+    words = [w for w in re.split(r"[^A-Za-z]+", path) if w]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"\{(\w+)\}", path)
+    ]
     return {
-        "operationId": "userNew" if path == "/user/new" else "keyGenerate",
+        "operationId": words[0] + "".join(w.capitalize() for w in words[1:]),
+        **({"parameters": parameters} if parameters else {}),
         "summary": summary,
         "requestBody": {
             "required": False,
