@@ -24,7 +24,7 @@ from rehearsal import local_aws
 from rehearsal.container import Image, container_environment, run_health_check, stage_image
 from rehearsal.functions import Function, authorizer_event, invoke, load_function, request_context, stage_name
 from rehearsal.services import Forwarder, TlsPostgres, start_redis
-from rehearsal.template import REPO_ROOT, Assembly, Resolver, TemplateError, synthesize
+from rehearsal.template import REPO_ROOT, SYNTH_ENV, Assembly, Resolver, TemplateError, load, synthesize
 from rehearsal.variables import audit
 from tests.support.tls import self_signed_loopback_cert
 
@@ -69,11 +69,8 @@ class Rehearsal:
 
     # -- the whole run -------------------------------------------------------------------------------
     def run(self) -> None:
-        started = time.monotonic()
-        assembly = synthesize(self.work / "cdk.out")
-        self.check(
-            "synth", True, f"{len(assembly.template['Resources'])} resources in {time.monotonic() - started:.0f} s"
-        )
+        assembly = load(self.work / "cdk.out", SYNTH_ENV["STACK_NAME"])
+        self.check("synth", True, (self.work / "synth.txt").read_text())
         self.cert, self.key = self_signed_loopback_cert(_mkdir(self.work / "tls"))
         emulator = start_dynamodb_emulator()
         self.cleanups.append(emulator.stop)
@@ -302,7 +299,9 @@ class Rehearsal:
         text = f"cache me {time.time()}"
         first = self._chat(task["url"], key, text, **body)
         second = self._chat(task["url"], key, text, **body)
-        keys = self._redis_client().dbsize()
+        names = [k.decode(errors="replace") for k in self._redis_client().scan_iter(count=1000)]
+        keys = len(names)
+        usage = sum(1 for n in names if ":tpm:" in n or ":rpm:" in n)
         hit = (
             first.status_code == second.status_code == 200
             and bool(second.headers.get("x-litellm-cache-key"))
@@ -312,7 +311,8 @@ class Rehearsal:
             "litellm.redis_cache",
             hit and keys > 0,
             f"second identical request served from the cache (same id, x-litellm-cache-key set): {hit}; "
-            f"{keys} keys in Redis (TLS + AUTH on port {self.redis_port})",
+            f"{keys} keys in Redis (TLS + AUTH on port {self.redis_port}), {usage} of them the router's "
+            "tpm/rpm counters",
         )
         return {"text": text, "id": first.json().get("id") if first.status_code == 200 else None, **body}
 
@@ -442,6 +442,19 @@ class Rehearsal:
                 not problems,
                 "; ".join(problems) or f"all {len(component.variables)} variables read, every required one set",
             )
+
+
+def prepare(work: Path) -> None:
+    """What needs the network, done before the rehearsal's own network namespace: the synth (the layer
+    build fetches wheels the first time) and the offline Prisma kit's one-time setup (npm)."""
+    started = time.monotonic()
+    assembly = synthesize(work / "cdk.out")
+    seconds = time.monotonic() - started
+    (work / "synth.txt").write_text(f"{len(assembly.template['Resources'])} resources in {seconds:.0f} s")
+    kit = find_kit(REPO_ROOT, os.environ)
+    if kit is None:
+        raise RuntimeError("the offline Prisma kit (../shared/offline-prisma or OFFLINE_PRISMA_KIT) is needed")
+    subprocess.run(["bash", str(kit / "setup.sh"), sys.executable], check=True, capture_output=True)
 
 
 def _mkdir(path: Path) -> Path:
