@@ -77,6 +77,7 @@ class Rehearsal:
         self.aws = emulator.url
         self.assembly = assembly
         self.resolve = self._resolver(assembly)
+        self._variables(assembly)  # static: runs even when a part below does not start
 
         self._database(assembly)
         self._redis(assembly)
@@ -102,7 +103,6 @@ class Rehearsal:
             self._second_task(task2, key, cached)
         alb.stop()
         self._authorizer_unreachable(authorizer, key)
-        self._variables(assembly, task1)
 
     # -- AWS replaced ----------------------------------------------------------------------------------
     def _resolver(self, assembly: Assembly) -> Resolver:
@@ -248,8 +248,12 @@ class Rehearsal:
                 time.sleep(1)
         name = "litellm.healthy" if task["number"] == 1 else "litellm.second_task_healthy"
         seconds = time.monotonic() - started
+        if not healthy:
+            exited = "the task exited; " if not child.alive() else ""
+            errors = [line for line in child.log_tail(200).splitlines() if "rror" in line][-2:]
+            detail = f"{exited}health check: {detail.strip().splitlines()[-1:] or ''}; log: {errors}"
         if not self.check(name, healthy, f"the template's health check command passed {seconds:.0f} s after start"
-                          if healthy else f"not healthy: {detail or child.log_tail(40)}"):  # fmt: skip
+                          if healthy else f"not healthy after {seconds:.0f} s: {detail}"):  # fmt: skip
             self.log(child.log_tail(60))
             return False
         return True
@@ -432,7 +436,7 @@ class Rehearsal:
         )
 
     # -- every variable is read ------------------------------------------------------------------------
-    def _variables(self, assembly: Assembly, task: dict[str, Any]) -> None:
+    def _variables(self, assembly: Assembly) -> None:
         from rehearsal.expectations import components
 
         for component in components(assembly, self.resolve, self.work, self._container()):
