@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rehearsal.functions import load_function
+from rehearsal.functions import authorizer_function_id, load_function, middleware_function_id
 from rehearsal.template import Assembly, Resolver
 from rehearsal.variables import Component, ReadElsewhere, config_references
 
@@ -72,12 +72,15 @@ def container_component(assembly: Assembly, container: dict[str, Any]) -> Compon
     values = {e["Name"]: str(e["Value"]) for e in container.get("Environment", [])}
     values.update({s["Name"]: "<secret>" for s in container.get("Secrets", [])})
     config = image / "config.yaml"
+    entrypoint = image / "entrypoint.sh"
+    # only the scripts the entrypoint runs count as the container reading something
+    started_by_the_entrypoint = [p for p in sorted(image.glob("*.py")) if p.name in entrypoint.read_text()]
     _, outside_models = config_references(config)
     required = [(n,) for n in sorted(outside_models)] + [(n,) for n in _database_url_required(image)]
     return Component(
         name="litellm",
         variables={n: values[n] for n in names},
-        own_code=[image / "entrypoint.sh", *sorted(image.glob("*.py"))],
+        own_code=[entrypoint, *started_by_the_entrypoint],
         library_code=[LITELLM_SOURCE],
         config=config,
         required=[*required, *CONTAINER_REQUIRED],
@@ -86,22 +89,25 @@ def container_component(assembly: Assembly, container: dict[str, Any]) -> Compon
 
 
 def components(assembly: Assembly, resolve: Resolver, work: Path, container: dict[str, Any]) -> Iterator[Component]:
+    """The container, then every Lambda function the template gives an environment (ours, from assets)."""
     yield container_component(assembly, container)
-    for name, handler, required, values in (
-        ("api", "run.sh", API_REQUIRED, API_VALUES),
-        ("authorizer", "handler.handler", FUNCTION_REQUIRED, {}),
-    ):
-        function = load_function(assembly, handler, resolve, work)
+    known = {
+        middleware_function_id(assembly): ("api", API_REQUIRED, API_VALUES),
+        authorizer_function_id(assembly): ("authorizer", FUNCTION_REQUIRED, {}),
+    }
+    for logical, props in sorted(assembly.resources("AWS::Lambda::Function").items()):
+        properties = props["Properties"]
+        if not properties.get("Environment", {}).get("Variables") or "S3Key" not in properties.get("Code", {}):
+            continue
+        name, required, values = known.get(logical, (logical, (), {}))
+        function = load_function(assembly, logical, resolve, work)
         arn_reader = _secret_arn_reader(function.opt_python)
-        reads = {
-            **LAMBDA_READS,
-            **dict.fromkeys(("LITELLM_MASTER_KEY_SECRET_ARN", "GATEWAY_HASH_SALT_SECRET_ARN"), arn_reader),
-        }
+        secret_arns = ("LITELLM_MASTER_KEY_SECRET_ARN", "GATEWAY_HASH_SALT_SECRET_ARN")
         yield Component(
             name=name,
             variables=function.environment,
             own_code=[function.code, *(p.resolve() for p in function.opt_python.iterdir())],
-            read_elsewhere=reads if name == "api" else {k: v for k, v in reads.items() if not k.startswith("AWS_L")},
+            read_elsewhere={**LAMBDA_READS, **dict.fromkeys(secret_arns, arn_reader)},
             required=required,
             expected_values=values,
         )

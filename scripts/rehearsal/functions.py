@@ -55,8 +55,32 @@ class Function:
         }
 
 
-def load_function(assembly: Assembly, handler: str, resolve: Resolver, work: Path) -> Function:
-    logical, props = assembly.function(handler)
+def authorizer_function_id(assembly: Assembly) -> str:
+    """The function the API's authorizer invokes (the ``Fn::GetAtt [id, Arn]`` in its ``AuthorizerUri``)."""
+    _, props = assembly.one("AWS::ApiGateway::Authorizer")
+
+    def targets(value: Any) -> list[str]:
+        if isinstance(value, dict):
+            if "Fn::GetAtt" in value and value["Fn::GetAtt"][1] == "Arn":
+                return [value["Fn::GetAtt"][0]]
+            return [t for v in value.values() for t in targets(v)]
+        if isinstance(value, list):
+            return [t for v in value for t in targets(v)]
+        return []
+
+    found = set(targets(props["AuthorizerUri"]))
+    if len(found) != 1:
+        raise TemplateError(f"the authorizer's URI names {len(found)} functions")
+    return found.pop()
+
+
+def middleware_function_id(assembly: Assembly) -> str:
+    """The function behind the Web Adapter (handler ``run.sh``)."""
+    return assembly.function("run.sh")[0]
+
+
+def load_function(assembly: Assembly, logical: str, resolve: Resolver, work: Path) -> Function:
+    props = assembly.resources("AWS::Lambda::Function")[logical]["Properties"]
     code = assembly.file_asset(props["Code"])
     opt = work / f"opt-{logical}" / "python"
     opt.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,16 @@ from devstack.prisma import find_kit, prepare_database_mode
 from devstack.processes import Child, free_port
 from rehearsal import local_aws
 from rehearsal.container import Image, container_environment, run_health_check, stage_image
-from rehearsal.functions import Function, authorizer_event, invoke, load_function, request_context, stage_name
+from rehearsal.functions import (
+    Function,
+    authorizer_event,
+    authorizer_function_id,
+    invoke,
+    load_function,
+    middleware_function_id,
+    request_context,
+    stage_name,
+)
 from rehearsal.services import Forwarder, TlsPostgres, start_redis
 from rehearsal.template import REPO_ROOT, SYNTH_ENV, Assembly, Resolver, TemplateError, load, synthesize
 from rehearsal.variables import audit
@@ -96,7 +105,7 @@ class Rehearsal:
         key = self._key_and_chat(task1)
         cached = self._cache(task1, key)
         alb = self._alb(assembly)
-        authorizer = load_function(assembly, "handler.handler", self.resolve, self.work)
+        authorizer = load_function(assembly, authorizer_function_id(assembly), self.resolve, self.work)
         context = self._authorizer(authorizer, key)
         self._middleware(assembly, key, context)
         if self._wait_healthy(task2):
@@ -112,7 +121,11 @@ class Rehearsal:
         refs = {**parameters, **self.secret_arns, **local_aws.attachment_refs(assembly, self.secret_arns)}
         for kind in ("AWS::S3::Bucket", "AWS::Logs::LogGroup"):
             refs.update({lid: f"{lid.lower()}-rehearsal" for lid in assembly.resources(kind)})
-        self.table_id, table = assembly.one("AWS::DynamoDB::GlobalTable")
+        tables = {**assembly.resources("AWS::DynamoDB::GlobalTable"), **assembly.resources("AWS::DynamoDB::Table")}
+        if len(tables) != 1:
+            raise TemplateError(f"expected one DynamoDB table (the chat history), found {len(tables)}")
+        ((self.table_id, resource),) = tables.items()
+        table = resource["Properties"]
         self.table_name = f"{self.table_id.lower()}-rehearsal"
         refs[self.table_id] = self.table_name
         local_aws.create_table(table, self.table_name, self.aws, assembly.region)
@@ -381,7 +394,7 @@ class Rehearsal:
         )
 
     def _middleware(self, assembly: Assembly, key: str, authorizer_context: dict[str, Any]) -> None:
-        function = load_function(assembly, "run.sh", self.resolve, self.work)
+        function = load_function(assembly, middleware_function_id(assembly), self.resolve, self.work)
         env = self._function_env(function)
         child = self.spawn("api", [str(function.code / "run.sh")], env, function.code)
         port, ready_path = env["PORT"], env.get("AWS_LWA_READINESS_CHECK_PATH", "/")

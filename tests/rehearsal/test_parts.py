@@ -113,16 +113,32 @@ def test_a_stale_justification_fails(tmp_path: Path) -> None:
     assert audit(component) == ["api: X_SECRET_ARN: the listed reader (settings.py NAME_SECRET_ARN) no longer reads it"]
 
 
-def test_litellm_ignoring_database_port_is_caught(tmp_path: Path) -> None:
-    """Before the fix the container's own code never read DATABASE_PORT and LiteLLM's CLI ignores it: the
-    audit names it although LiteLLM's source mentions it (only on the IAM-token path)."""
-    from rehearsal.expectations import LITELLM_SOURCE
+def _image_assembly(tmp_path: Path, entrypoint: str) -> tuple[Assembly, dict]:
+    image = tmp_path / "asset.image"
+    image.mkdir(parents=True)
+    for name in ("Dockerfile", "render_config.py", "database_url.py"):
+        (image / name).write_bytes((ROOT / "litellm_service" / name).read_bytes())
+    (image / "entrypoint.sh").write_text(entrypoint)
+    (image / "config.yaml").write_text("general_settings: {master_key: os.environ/LITELLM_MASTER_KEY}\n")
+    assets = {"files": {}, "dockerImages": {"abc": {"source": {"directory": "asset.image"}}}}
+    environment = {"PORT": "4000", "DATABASE_HOST": "h", "DATABASE_PORT": "5532", "DATABASE_NAME": "litellm",
+                   "REDIS_SSL": "true"}  # fmt: skip
+    secrets = ("LITELLM_MASTER_KEY", "LITELLM_SALT_KEY", "DATABASE_USERNAME", "DATABASE_PASSWORD")
+    container = {
+        "Image": {"Fn::Sub": "123.dkr.ecr/repo:abc"},
+        "Environment": [{"Name": k, "Value": v} for k, v in environment.items()],
+        "Secrets": [{"Name": n, "ValueFrom": "arn"} for n in secrets],
+    }
+    return Assembly(tmp_path, "Stack", {"Resources": {}}, assets), container
 
-    before = tmp_path / "before"
-    before.mkdir()
-    (before / "entrypoint.sh").write_text('exec litellm --config "$rendered" --port "${PORT:-4000}"\n')
-    variables = {"PORT": "4000", "DATABASE_PORT": "5532"}
-    component = Component("litellm", variables, [before / "entrypoint.sh"], library_code=[LITELLM_SOURCE])
-    assert audit(component) == ["litellm: DATABASE_PORT is set by the template but nothing reads it"]
-    fixed = [ROOT / "litellm_service" / "entrypoint.sh", ROOT / "litellm_service" / "database_url.py"]
-    assert audit(Component("litellm", variables, fixed, library_code=[LITELLM_SOURCE])) == []
+
+def test_litellm_ignoring_database_port_is_caught(tmp_path: Path) -> None:
+    """Before the fix the entrypoint never ran database_url.py and LiteLLM's CLI ignores DATABASE_PORT: the
+    audit names it, although LiteLLM's source mentions it (only on the IAM-token path)."""
+    from rehearsal.expectations import container_component
+
+    before = 'python3 "$here/render_config.py" in out\nexec litellm --config out --port "${PORT:-4000}"\n'
+    problems = audit(container_component(*_image_assembly(tmp_path / "before", before)))
+    assert problems == ["litellm: DATABASE_PORT is set by the template but nothing reads it"]
+    fixed = (ROOT / "litellm_service" / "entrypoint.sh").read_text()
+    assert audit(container_component(*_image_assembly(tmp_path / "fixed", fixed))) == []
