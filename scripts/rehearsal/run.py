@@ -97,11 +97,11 @@ class Rehearsal:
         _wait(lambda: httpx.get(f"{self.upstream}/models", timeout=2).status_code == 200, 30, upstream)
 
         task1 = self._start_task(1)
+        # the second task starts while the first one boots, as ECS starts the service's tasks
+        task2 = self._start_task(2, port=self._container_port() + 1)
         if not self._wait_healthy(task1):
             return
         self._database_connections()
-        # the second task starts now and boots while the first one is exercised
-        task2 = self._start_task(2, port=self._container_port() + 1)
         key = self._key_and_chat(task1)
         cached = self._cache(task1, key)
         alb = self._alb(assembly)
