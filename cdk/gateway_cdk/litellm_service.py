@@ -30,7 +30,7 @@ from .settings import Settings
 
 LITELLM_PORT = 4000
 HEALTH_PATH = "/health/liveliness"
-_IMAGE_FILES = ("Dockerfile", "entrypoint.sh", "render_config.py")
+_IMAGE_FILES = ("Dockerfile", "entrypoint.sh", "render_config.py", "database_url.py")
 
 
 def config_path(repo_root: Path) -> Path:

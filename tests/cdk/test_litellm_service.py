@@ -85,7 +85,7 @@ def test_image_context_bakes_the_chosen_config(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     (repo / "litellm_service").mkdir(parents=True)
     (repo / "config").mkdir()
-    for name in ("Dockerfile", "entrypoint.sh", "render_config.py"):
+    for name in ("Dockerfile", "entrypoint.sh", "render_config.py", "database_url.py"):
         (repo / "litellm_service" / name).write_bytes((ROOT / "litellm_service" / name).read_bytes())
     (repo / "config" / "default-config.yaml").write_text("model_list: []\n")
     assert config_path(repo).name == "default-config.yaml"
@@ -98,6 +98,7 @@ def test_image_context_bakes_the_chosen_config(tmp_path: Path) -> None:
     assert sorted(p.name for p in second.iterdir()) == [
         "Dockerfile",
         "config.yaml",
+        "database_url.py",
         "entrypoint.sh",
         "render_config.py",
     ]

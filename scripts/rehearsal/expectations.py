@@ -1,0 +1,113 @@
+"""Who reads each variable and what each component requires: the explicit, justified lists of the
+"every variable is read" check (``variables.audit`` does the scanning)."""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from rehearsal.functions import authorizer_function_id, load_function, middleware_function_id
+from rehearsal.template import Assembly, Resolver
+from rehearsal.variables import Component, ReadElsewhere, config_references
+
+LITELLM_SOURCE = Path(importlib.util.find_spec("litellm").origin).parent  # type: ignore[union-attr,arg-type]
+
+_LWA = "the Lambda Web Adapter layer (documented settings, read in its src/lib.rs; the rehearsal plays it)"
+LAMBDA_READS = {
+    "AWS_LAMBDA_EXEC_WRAPPER": ReadElsewhere(
+        "the Lambda runtime: runs this wrapper (the Web Adapter's /opt/bootstrap) in front of the handler"
+    ),
+    "AWS_LWA_INVOKE_MODE": ReadElsewhere(_LWA),
+    "AWS_LWA_READINESS_CHECK_PATH": ReadElsewhere(_LWA),
+}
+
+
+def _secret_arn_reader(opt_python: Path) -> ReadElsewhere:
+    return ReadElsewhere("gateway/settings.py _secret(): NAME_SECRET_ARN", opt_python / "gateway" / "settings.py",
+                         '_SECRET_ARN"')  # fmt: skip
+
+
+#: Settings the gateway functions cannot run correctly without (alternatives in one tuple), and why:
+#: LITELLM_BASE_URL defaults to loopback, HISTORY_TABLE_NAME to a local name, the auth mode to inline.
+FUNCTION_REQUIRED = (
+    ("LITELLM_BASE_URL",),
+    ("LITELLM_MASTER_KEY", "LITELLM_MASTER_KEY_SECRET_ARN"),
+    ("GATEWAY_HASH_SALT", "GATEWAY_HASH_SALT_SECRET_ARN"),
+)
+API_REQUIRED = (
+    *FUNCTION_REQUIRED,
+    ("GATEWAY_AUTH_MODE",),
+    ("HISTORY_TABLE_NAME",),
+    ("AWS_LAMBDA_EXEC_WRAPPER",),
+    ("AWS_LWA_INVOKE_MODE",),
+    ("AWS_LWA_READINESS_CHECK_PATH",),
+    ("PORT",),
+)
+API_VALUES = {
+    "GATEWAY_AUTH_MODE": "apigateway",  # API Gateway already ran the authorizer
+    "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",  # the Web Adapter's entry point
+    "AWS_LWA_INVOKE_MODE": "response_stream",  # streams must stream
+}
+#: LiteLLM container requirements beyond the config's ``os.environ/`` references and database_url.py:
+#: the salt key encrypts provider credentials stored in the DB (STORE_MODEL_IN_DB); REDIS_SSL because
+#: ElastiCache only speaks TLS.
+CONTAINER_REQUIRED = (("LITELLM_SALT_KEY",), ("REDIS_SSL",))
+CONTAINER_VALUES = {"REDIS_SSL": "true"}
+
+
+def _database_url_required(image: Path) -> tuple[str, ...]:
+    spec = importlib.util.spec_from_file_location("rehearsal_database_url", image / "database_url.py")
+    if spec is None or spec.loader is None or not (image / "database_url.py").is_file():
+        return ()
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return tuple(module.REQUIRED)
+
+
+def container_component(assembly: Assembly, container: dict[str, Any]) -> Component:
+    image = assembly.image_asset(container["Image"])
+    names = [e["Name"] for e in container.get("Environment", [])] + [s["Name"] for s in container.get("Secrets", [])]
+    values = {e["Name"]: str(e["Value"]) for e in container.get("Environment", [])}
+    values.update({s["Name"]: "<secret>" for s in container.get("Secrets", [])})
+    config = image / "config.yaml"
+    entrypoint = image / "entrypoint.sh"
+    # only the scripts the entrypoint runs count as the container reading something
+    started_by_the_entrypoint = [p for p in sorted(image.glob("*.py")) if p.name in entrypoint.read_text()]
+    _, outside_models = config_references(config)
+    required = [(n,) for n in sorted(outside_models)] + [(n,) for n in _database_url_required(image)]
+    return Component(
+        name="litellm",
+        variables={n: values[n] for n in names},
+        own_code=[entrypoint, *started_by_the_entrypoint],
+        library_code=[LITELLM_SOURCE],
+        config=config,
+        required=[*required, *CONTAINER_REQUIRED],
+        expected_values=CONTAINER_VALUES,
+    )
+
+
+def components(assembly: Assembly, resolve: Resolver, work: Path, container: dict[str, Any]) -> Iterator[Component]:
+    """The container, then every Lambda function the template gives an environment (ours, from assets)."""
+    yield container_component(assembly, container)
+    known = {
+        middleware_function_id(assembly): ("api", API_REQUIRED, API_VALUES),
+        authorizer_function_id(assembly): ("authorizer", FUNCTION_REQUIRED, {}),
+    }
+    for logical, props in sorted(assembly.resources("AWS::Lambda::Function").items()):
+        properties = props["Properties"]
+        if not properties.get("Environment", {}).get("Variables") or "S3Key" not in properties.get("Code", {}):
+            continue
+        name, required, values = known.get(logical, (logical, (), {}))
+        function = load_function(assembly, logical, resolve, work)
+        arn_reader = _secret_arn_reader(function.opt_python)
+        secret_arns = ("LITELLM_MASTER_KEY_SECRET_ARN", "GATEWAY_HASH_SALT_SECRET_ARN")
+        yield Component(
+            name=name,
+            variables=function.environment,
+            own_code=[function.code, *(p.resolve() for p in function.opt_python.iterdir())],
+            read_elsewhere={**LAMBDA_READS, **dict.fromkeys(secret_arns, arn_reader)},
+            required=required,
+            expected_values=values,
+        )
