@@ -192,6 +192,16 @@ def test_admins_are_not_restricted(gateway_url, master_key, litellm, own_key):
     assert (row.get("model_rpm_limit") or row["metadata"].get("model_rpm_limit")) == {"fake": 7}
 
 
+@pytest.mark.parametrize("path", ["/key/regenerate", "/key/{key}/regenerate"])
+def test_an_unlicensed_enterprise_feature_is_a_403_not_a_server_error(gateway_url, master_key, own_key, path):
+    """LiteLLM answers 500 to key regeneration without an Enterprise licence; the gateway says what it is."""
+    url = gateway_url + path.format(key=own_key)
+    response = httpx.post(url, headers=_bearer(master_key), json={"key": own_key}, timeout=30)
+    assert response.status_code == 403, response.text
+    assert response.json()["error"]["type"] == "permission_error"
+    assert "Enterprise" in response.json()["error"]["message"]
+
+
 def test_a_body_that_is_not_an_object_is_a_400_for_everyone(gateway_url, master_key, owner):
     for key in (master_key, owner[1]):
         response = httpx.post(f"{gateway_url}/key/update", headers=_bearer(key), json=["tags"], timeout=30)

@@ -39,6 +39,8 @@ from gateway.web.proxy import proxy_to_litellm
 from gateway.web.requests import parse_json_object, principal_of, upstream_authorization
 
 _ADMIN_ROLE = "proxy_admin"
+#: How LiteLLM words a refusal of a feature that needs a LiteLLM Enterprise licence (e.g. regenerate).
+_ENTERPRISE_ONLY = "Enterprise feature"
 
 Rule = Callable[[Principal, Mapping[str, Any]], dict[str, Any]]
 
@@ -185,4 +187,7 @@ def _upstream_failure(status: int, content: bytes) -> GatewayError:
         detail = None
     if isinstance(detail, dict) and isinstance(detail.get("error"), str):
         error = GatewayError(error.kind, detail["error"], upstream=error.upstream)
+    if status == 500 and _ENTERPRISE_ONLY in error.message:
+        # LiteLLM answers 500 to a feature its licence does not include: a refusal, not a failure
+        return GatewayError(ErrorKind.FORBIDDEN, error.message)
     return error
