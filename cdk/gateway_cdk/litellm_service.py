@@ -42,6 +42,10 @@ DEREGISTRATION_DELAY = Duration.seconds(900)
 STOP_TIMEOUT = Duration.seconds(120)
 #: LiteLLM's GRACEFUL_SHUTDOWN_TIMEOUT: below STOP_TIMEOUT so teardown (DB pool, logs) finishes before SIGKILL.
 GRACEFUL_SHUTDOWN_SECONDS = 105
+#: With more than one worker, uvicorn's supervisor pings each worker and kills one that does not answer
+#: within this many seconds (uvicorn's default: 5). A LiteLLM worker starting up on a busy vCPU can take
+#: longer; with 5 s, a loaded 2-vCPU machine killed and restarted its 2 workers in a loop (docs/performance.md).
+WORKER_HEALTHCHECK_SECONDS = 60
 _IMAGE_FILES = ("Dockerfile", "entrypoint.sh", "render_config.py")
 
 
@@ -97,12 +101,14 @@ def marketplace_statement(product_ids: tuple[str, ...]) -> iam.PolicyStatement:
 def server_environment(settings: Settings) -> dict[str, str]:
     """How LiteLLM's server runs: one uvicorn worker per vCPU, and a graceful shutdown on SIGTERM.
 
-    Both are environment variables the pinned ``litellm`` CLI reads: ``NUM_WORKERS`` (``--num_workers``)
-    and ``GRACEFUL_SHUTDOWN_TIMEOUT`` (uvicorn's ``timeout_graceful_shutdown``).
+    All are environment variables the pinned ``litellm`` CLI reads: ``NUM_WORKERS`` (``--num_workers``),
+    ``GRACEFUL_SHUTDOWN_TIMEOUT`` (uvicorn's ``timeout_graceful_shutdown``) and
+    ``TIMEOUT_WORKER_HEALTHCHECK`` (``--timeout_worker_healthcheck``, used with more than one worker).
     """
     return {
         "NUM_WORKERS": str(settings.sizing.litellm_workers),
         "GRACEFUL_SHUTDOWN_TIMEOUT": str(GRACEFUL_SHUTDOWN_SECONDS),
+        "TIMEOUT_WORKER_HEALTHCHECK": str(WORKER_HEALTHCHECK_SECONDS),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway_cdk.litellm_service import GRACEFUL_SHUTDOWN_SECONDS, server_environment
+from gateway_cdk.litellm_service import GRACEFUL_SHUTDOWN_SECONDS, WORKER_HEALTHCHECK_SECONDS, server_environment
 from gateway_cdk.settings import Settings
 
 from .conftest import Synthesized
@@ -55,15 +55,19 @@ def test_litellm_runs_one_worker_per_vcpu(synth: Synthesized) -> None:
 )
 def test_worker_count_follows_the_task_size(cpu: int, memory: int, workers: int) -> None:
     settings = Settings.from_env({"ECS_CPU": str(cpu), "ECS_MEMORY_MIB": str(memory)})
-    assert server_environment(settings)["NUM_WORKERS"] == str(workers)
+    environment = server_environment(settings)
+    assert environment["NUM_WORKERS"] == str(workers)
+    # uvicorn's 5 s worker health check kills LiteLLM workers still starting on a busy vCPU
+    assert int(environment["TIMEOUT_WORKER_HEALTHCHECK"]) == WORKER_HEALTHCHECK_SECONDS >= 30
 
 
 def test_the_pinned_litellm_cli_reads_these_variables() -> None:
-    """NUM_WORKERS and GRACEFUL_SHUTDOWN_TIMEOUT are what the pinned LiteLLM reads (not a guess)."""
+    """The variables the stack sets are the ones the pinned LiteLLM reads (not a guess)."""
     from litellm.proxy.proxy_cli import run_server
     from litellm.proxy.shutdown.graceful_shutdown_manager import GracefulShutdownManager
 
-    assert any(getattr(p, "envvar", None) == "NUM_WORKERS" for p in run_server.params)
+    envvars = {getattr(p, "envvar", None) for p in run_server.params}
+    assert {"NUM_WORKERS", "TIMEOUT_WORKER_HEALTHCHECK"} <= envvars
     monkey = pytest.MonkeyPatch()
     monkey.setenv("GRACEFUL_SHUTDOWN_TIMEOUT", str(GRACEFUL_SHUTDOWN_SECONDS))
     try:

@@ -3,7 +3,8 @@
 The request id is API Gateway's (from the request context the Lambda Web Adapter forwards), else
 the caller's ``x-request-id`` (if it looks like an id), else a new one. Logged: method, path (never
 the query string, which may carry key hashes), status, duration, principal type — never headers,
-bodies, keys or tokens.
+bodies, keys or tokens. The same timing feeds the per-route latency metric (:mod:`gateway.web.metrics`):
+time to first byte for a stream, total latency otherwise.
 """
 
 from __future__ import annotations
