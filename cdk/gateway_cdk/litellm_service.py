@@ -30,6 +30,22 @@ from .settings import Settings
 
 LITELLM_PORT = 4000
 HEALTH_PATH = "/health/liveliness"
+
+# Streams of up to 15 minutes survive a deploy or a scale-in (docs/operations.md, "Deploys, scale-in and
+# long streams"). ECS first deregisters a stopping task from the target group and waits while the ALB
+# drains it (no new requests; open ones continue) for up to DEREGISTRATION_DELAY, then sends SIGTERM and,
+# STOP_TIMEOUT later, SIGKILL. LiteLLM's uvicorn stops accepting on SIGTERM and lets open requests run
+# for GRACEFUL_SHUTDOWN_TIMEOUT before cancelling them, leaving the rest for its own teardown.
+#: ALB draining of a deregistered task: the longest stream (the api function's 900 s timeout).
+DEREGISTRATION_DELAY = Duration.seconds(900)
+#: The Fargate maximum (https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_ContainerDefinition.html).
+STOP_TIMEOUT = Duration.seconds(120)
+#: LiteLLM's GRACEFUL_SHUTDOWN_TIMEOUT: below STOP_TIMEOUT so teardown (DB pool, logs) finishes before SIGKILL.
+GRACEFUL_SHUTDOWN_SECONDS = 105
+#: With more than one worker, uvicorn's supervisor pings each worker and kills one that does not answer
+#: within this many seconds (uvicorn's default: 5). A LiteLLM worker starting up on a busy vCPU can take
+#: longer; with 5 s, a loaded 2-vCPU machine killed and restarted its 2 workers in a loop (docs/performance.md).
+WORKER_HEALTHCHECK_SECONDS = 60
 _IMAGE_FILES = ("Dockerfile", "entrypoint.sh", "render_config.py", "database_url.py")
 
 
@@ -80,6 +96,20 @@ def marketplace_statement(product_ids: tuple[str, ...]) -> iam.PolicyStatement:
         if product_ids
         else None,
     )
+
+
+def server_environment(settings: Settings) -> dict[str, str]:
+    """How LiteLLM's server runs: one uvicorn worker per vCPU, and a graceful shutdown on SIGTERM.
+
+    All are environment variables the pinned ``litellm`` CLI reads: ``NUM_WORKERS`` (``--num_workers``),
+    ``GRACEFUL_SHUTDOWN_TIMEOUT`` (uvicorn's ``timeout_graceful_shutdown``) and
+    ``TIMEOUT_WORKER_HEALTHCHECK`` (``--timeout_worker_healthcheck``, used with more than one worker).
+    """
+    return {
+        "NUM_WORKERS": str(settings.sizing.litellm_workers),
+        "GRACEFUL_SHUTDOWN_TIMEOUT": str(GRACEFUL_SHUTDOWN_SECONDS),
+        "TIMEOUT_WORKER_HEALTHCHECK": str(WORKER_HEALTHCHECK_SECONDS),
+    }
 
 
 class LiteLLMService(Construct):
@@ -139,6 +169,7 @@ class LiteLLMService(Construct):
             "REDIS_SSL": "true",
             "STORE_MODEL_IN_DB": "True",
         }
+        environment |= server_environment(settings)
         if settings.langsmith_project:
             environment["LANGSMITH_PROJECT"] = settings.langsmith_project
         if settings.langsmith_default_run_name:
@@ -165,6 +196,7 @@ class LiteLLMService(Construct):
                 start_period=Duration.seconds(120),
             ),
             readonly_root_filesystem=False,
+            stop_timeout=STOP_TIMEOUT,
         )
         # Bedrock for the models in the config; S3 writes for the request logs.
         task.add_to_task_role_policy(
@@ -236,7 +268,7 @@ class LiteLLMService(Construct):
             port=LITELLM_PORT,
             protocol=elbv2.ApplicationProtocol.HTTP,
             targets=[self.service],
-            deregistration_delay=Duration.seconds(60),
+            deregistration_delay=DEREGISTRATION_DELAY,
             health_check=elbv2.HealthCheck(
                 path=HEALTH_PATH,
                 healthy_http_codes="200",

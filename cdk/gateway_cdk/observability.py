@@ -1,8 +1,12 @@
 """Observability: one CloudWatch dashboard and the alarms an operator acts on.
 
-Alarms: API 5xx rate, API p99 latency, Lambda throttles, ECS unhealthy targets (and running tasks below
-the minimum), DynamoDB throttles. With ``ALARM_EMAIL`` set they notify an SNS topic (TLS-only) with that
-address subscribed.
+Every alarm has a runbook entry in ``docs/operations.md`` (section "Alarms"); the alarm's description
+names it. Alarms: API 5xx rate; model latency (p99 time to first byte of streams, p99 total latency of
+synchronous calls, from the middleware's per-route EMF metrics, so a long healthy stream never looks
+slow); errors and throttles of each gateway function; ALB and target 5xx rates; ECS unhealthy targets
+and running tasks below the minimum; RDS CPU, free storage and connections; Redis engine CPU and memory;
+DynamoDB throttles. With ``ALARM_EMAIL`` set they notify an SNS topic (TLS-only) with that address
+subscribed.
 
 The topic is encrypted with a customer-managed KMS key, not ``alias/aws/sns``: CloudWatch publishes to an
 encrypted topic only if the key policy lets ``cloudwatch.amazonaws.com`` call ``kms:Decrypt`` and
@@ -13,7 +17,7 @@ no alarm would ever be delivered
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Fn, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
@@ -25,14 +29,52 @@ from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from .api import GatewayApi
+from .cache import Cache
 from .data import ChatHistory
-from .functions import GatewayFunctions
+from .database import Database
+from .functions import SERVICE_NAME, GatewayFunctions
 from .litellm_service import LiteLLMService
 from .settings import Settings
 
-FIVE_XX_RATE_THRESHOLD = 0.05
-P99_LATENCY_THRESHOLD_MS = 60_000
 PERIOD = Duration.minutes(5)
+RUNBOOK = "Runbook: docs/operations.md, Alarms, "
+FIVE_XX_RATE_THRESHOLD = 0.05
+#: ALB / target 5xx: percent of requests, judged only in periods with at least this many requests.
+ALB_5XX_PERCENT = 5
+ALB_MIN_REQUESTS = 20
+#: Function errors (crashes, timeouts; not HTTP 5xx answers) per 5 minutes.
+FUNCTION_ERRORS_THRESHOLD = 5
+#: Model latency: p99 time to first byte of a stream, p99 total latency of a synchronous call (ms).
+TTFB_P99_THRESHOLD_MS = 30_000
+SYNC_P99_THRESHOLD_MS = 120_000
+#: The middleware's per-route metrics (layers/gateway/gateway/web/metrics.py): namespace, names, families.
+METRICS_NAMESPACE = "GenAIGateway"
+TIME_TO_FIRST_BYTE = "TimeToFirstByte"
+LATENCY = "Latency"
+MODEL_ROUTE_FAMILIES = ("chat", "converse", "completions", "embeddings", "responses", "messages")
+RDS_CPU_PERCENT = 80
+REDIS_ENGINE_CPU_PERCENT = 80
+REDIS_MEMORY_PERCENT = 80
+
+
+def route_metric(name: str, family: str, statistic: str = "p99") -> cw.Metric:
+    """A per-route EMF metric of the middleware (dimensions ``service`` and ``route``)."""
+    return cw.Metric(
+        namespace=METRICS_NAMESPACE,
+        metric_name=name,
+        dimensions_map={"service": SERVICE_NAME, "route": family},
+        period=PERIOD,
+        statistic=statistic,
+        label=f"{family} {name} {statistic}",
+    )
+
+
+def worst_of(name: str, label: str) -> cw.MathExpression:
+    """The highest p99 of ``name`` across the model route families (one alarm for all of them)."""
+    metrics = {f"m{i}": route_metric(name, family) for i, family in enumerate(MODEL_ROUTE_FAMILIES)}
+    return cw.MathExpression(
+        expression=f"MAX([{', '.join(metrics)}])", using_metrics=metrics, label=label, period=PERIOD
+    )
 
 
 class Observability(Construct):
@@ -48,11 +90,13 @@ class Observability(Construct):
         functions: GatewayFunctions,
         litellm: LiteLLMService,
         history: ChatHistory,
+        database: Database,
+        cache: Cache,
     ) -> None:
         super().__init__(scope, construct_id)
         stage = api.rest_api.deployment_stage
         five_xx = stage.metric_server_error(period=PERIOD, statistic="Average")
-        latency = stage.metric_latency(period=PERIOD, statistic="p99")
+        integration_latency = stage.metric_latency(period=PERIOD, statistic="p99")
         requests = stage.metric_count(period=PERIOD, statistic="Sum")
         unhealthy = litellm.target_group.metrics.unhealthy_host_count(period=PERIOD, statistic="Maximum")
         running = cw.Metric(
@@ -81,65 +125,165 @@ class Observability(Construct):
             label="DynamoDB throttle events",
             period=PERIOD,
         )
+        ttfb = worst_of(TIME_TO_FIRST_BYTE, "Worst p99 time to first byte of streams (ms)")
+        sync_latency = worst_of(LATENCY, "Worst p99 latency of synchronous model calls (ms)")
+        alb_requests = litellm.alb.metrics.request_count(period=PERIOD, statistic="Sum")
+        alb_5xx = self._percent_of_requests(
+            litellm.alb.metrics.http_code_elb(elbv2.HttpCodeElb.ELB_5XX_COUNT, period=PERIOD, statistic="Sum"),
+            alb_requests,
+            "ALB-generated 5xx (% of requests)",
+            "elb",
+        )
+        target_5xx = self._percent_of_requests(
+            litellm.alb.metrics.http_code_target(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, period=PERIOD, statistic="Sum"),
+            alb_requests,
+            "LiteLLM 5xx (% of requests)",
+            "target",
+        )
+        db = database.instance
+        db_cpu = db.metric_cpu_utilization(period=PERIOD, statistic="Average")
+        db_free = db.metric_free_storage_space(period=PERIOD, statistic="Minimum")
+        db_connections = db.metric_database_connections(period=PERIOD, statistic="Maximum")
+        redis_cpu = self._redis_worst(cache, settings, "EngineCPUUtilization", "Redis engine CPU % (busiest node)")
+        redis_memory = self._redis_worst(
+            cache, settings, "DatabaseMemoryUsagePercentage", "Redis memory used % (fullest node)"
+        )
+        sizing = settings.sizing
+        free_storage_bytes = max(1.0, sizing.db_allocated_storage_gib * 0.05) * 1024**3
+
+        def alarm(
+            metric: cw.IMetric,
+            alarm_id: str,
+            description: str,
+            threshold: float,
+            *,
+            comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            periods: int = 3,
+            datapoints: int = 2,
+            missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+        ) -> cw.Alarm:
+            return metric.create_alarm(
+                self,
+                alarm_id,
+                alarm_description=f"{description} {RUNBOOK}{alarm_id}.",
+                threshold=threshold,
+                comparison_operator=comparison,
+                evaluation_periods=periods,
+                datapoints_to_alarm=datapoints,
+                treat_missing_data=missing,
+            )
 
         self.alarms: list[cw.Alarm] = [
-            five_xx.create_alarm(
-                self,
+            alarm(
+                five_xx,
                 "Api5xxRate",
-                alarm_description=f"More than {FIVE_XX_RATE_THRESHOLD:.0%} of API requests end in 5xx.",
-                threshold=FIVE_XX_RATE_THRESHOLD,
-                evaluation_periods=3,
-                datapoints_to_alarm=2,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                f"More than {FIVE_XX_RATE_THRESHOLD:.0%} of API requests end in 5xx.",
+                FIVE_XX_RATE_THRESHOLD,
+                comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
             ),
-            latency.create_alarm(
-                self,
-                "ApiP99Latency",
-                alarm_description=f"API p99 latency above {P99_LATENCY_THRESHOLD_MS} ms.",
-                threshold=P99_LATENCY_THRESHOLD_MS,
-                evaluation_periods=3,
-                datapoints_to_alarm=2,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+            alarm(
+                ttfb,
+                "StreamTimeToFirstByte",
+                f"p99 time to first byte of streamed model answers above {TTFB_P99_THRESHOLD_MS} ms "
+                "(measured by the middleware; the length of a stream does not count).",
+                TTFB_P99_THRESHOLD_MS,
             ),
-            unhealthy.create_alarm(
-                self,
+            alarm(
+                sync_latency,
+                "SyncLatency",
+                f"p99 latency of synchronous (not streamed) model calls above {SYNC_P99_THRESHOLD_MS} ms.",
+                SYNC_P99_THRESHOLD_MS,
+            ),
+            alarm(
+                alb_5xx,
+                "Alb5xxRate",
+                f"The internal ALB itself answers more than {ALB_5XX_PERCENT}% of requests with 5xx "
+                "(no healthy task, connection refused or reset by a task, idle timeout).",
+                ALB_5XX_PERCENT,
+            ),
+            alarm(
+                target_5xx,
+                "LiteLLM5xxRate",
+                f"LiteLLM answers more than {ALB_5XX_PERCENT}% of requests with 5xx.",
+                ALB_5XX_PERCENT,
+            ),
+            alarm(
+                unhealthy,
                 "EcsUnhealthyTargets",
-                alarm_description="LiteLLM tasks fail the ALB health check.",
-                threshold=0,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=3,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                "LiteLLM tasks fail the ALB health check.",
+                0,
+                datapoints=3,
             ),
-            running.create_alarm(
-                self,
+            alarm(
+                running,
                 "EcsRunningTasksLow",
-                alarm_description="Fewer LiteLLM tasks run than ECS_MIN_TASKS.",
-                threshold=settings.sizing.ecs_min_tasks,
-                comparison_operator=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
-                evaluation_periods=3,
-                treat_missing_data=cw.TreatMissingData.BREACHING,
+                "Fewer LiteLLM tasks run than ECS_MIN_TASKS.",
+                sizing.ecs_min_tasks,
+                comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+                datapoints=3,
+                missing=cw.TreatMissingData.BREACHING,
             ),
-            ddb_throttles.create_alarm(
-                self,
+            alarm(
+                db_cpu,
+                "DatabaseCpuHigh",
+                f"The LiteLLM database's CPU is above {RDS_CPU_PERCENT}%.",
+                RDS_CPU_PERCENT,
+            ),
+            alarm(
+                db_free,
+                "DatabaseStorageLow",
+                f"The LiteLLM database has less than {free_storage_bytes / 1024**3:.0f} GiB of free storage.",
+                free_storage_bytes,
+                comparison=cw.ComparisonOperator.LESS_THAN_THRESHOLD,
+                periods=2,
+            ),
+            alarm(
+                db_connections,
+                "DatabaseConnectionsHigh",
+                f"The LiteLLM database has more than {sizing.db_connections_alarm} open connections.",
+                sizing.db_connections_alarm,
+            ),
+            alarm(
+                redis_cpu,
+                "RedisCpuHigh",
+                f"The Redis engine thread is busier than {REDIS_ENGINE_CPU_PERCENT}%.",
+                REDIS_ENGINE_CPU_PERCENT,
+            ),
+            alarm(
+                redis_memory,
+                "RedisMemoryHigh",
+                f"Redis uses more than {REDIS_MEMORY_PERCENT}% of its memory.",
+                REDIS_MEMORY_PERCENT,
+            ),
+            alarm(
+                ddb_throttles,
                 "HistoryTableThrottles",
-                alarm_description="The chat-history table throttles reads or writes.",
-                threshold=0,
-                comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                evaluation_periods=1,
-                treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                "The chat-history table throttles reads or writes.",
+                0,
+                periods=1,
+                datapoints=1,
             ),
         ]
-        fns: dict[str, lambda_.IFunction] = {"Api": functions.api, "Authorizer": functions.authorizer}
+        fns = gateway_functions(functions)
         for name, fn in fns.items():
             self.alarms.append(
-                fn.metric_throttles(period=PERIOD, statistic="Sum").create_alarm(
-                    self,
+                alarm(
+                    fn.metric_throttles(period=PERIOD, statistic="Sum"),
                     f"{name}FunctionThrottles",
-                    alarm_description=f"The {name.lower()} function is throttled (concurrency exhausted).",
-                    threshold=0,
-                    comparison_operator=cw.ComparisonOperator.GREATER_THAN_THRESHOLD,
-                    evaluation_periods=1,
-                    treat_missing_data=cw.TreatMissingData.NOT_BREACHING,
+                    f"The {name.lower()} function is throttled (concurrency exhausted).",
+                    0,
+                    periods=1,
+                    datapoints=1,
+                )
+            )
+            self.alarms.append(
+                alarm(
+                    fn.metric_errors(period=PERIOD, statistic="Sum"),
+                    f"{name}FunctionErrors",
+                    f"The {name.lower()} function fails (crash or timeout) at least "
+                    f"{FUNCTION_ERRORS_THRESHOLD} times in 5 minutes.",
+                    FUNCTION_ERRORS_THRESHOLD,
+                    comparison=cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
                 )
             )
 
@@ -154,15 +298,31 @@ class Observability(Construct):
                 master_key=self.topic_key,
             )
             self.topic.add_subscription(subscriptions.EmailSubscription(settings.alarm_email))
-            for alarm in self.alarms:
-                alarm.add_alarm_action(cw_actions.SnsAction(self.topic))
-                alarm.add_ok_action(cw_actions.SnsAction(self.topic))
+            for each in self.alarms:
+                each.add_alarm_action(cw_actions.SnsAction(self.topic))
+                each.add_ok_action(cw_actions.SnsAction(self.topic))
 
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=f"{settings.stack_name}-gateway")
         self.dashboard.add_widgets(
             cw.GraphWidget(title="API requests", left=[requests], width=8),
             cw.GraphWidget(title="API 5xx rate", left=[five_xx], width=8),
-            cw.GraphWidget(title="API p99 latency (ms)", left=[latency], width=8),
+            cw.GraphWidget(
+                title="API Gateway p99 latency (ms; counts whole streams)", left=[integration_latency], width=8
+            ),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Streams: p99 time to first byte by route (ms)",
+                left=[route_metric(TIME_TO_FIRST_BYTE, f) for f in MODEL_ROUTE_FAMILIES],
+                left_annotations=[cw.HorizontalAnnotation(value=TTFB_P99_THRESHOLD_MS, label="alarm")],
+                width=12,
+            ),
+            cw.GraphWidget(
+                title="Synchronous calls: p99 latency by route (ms)",
+                left=[route_metric(LATENCY, f) for f in (*MODEL_ROUTE_FAMILIES, "history", "account", "litellm")],
+                left_annotations=[cw.HorizontalAnnotation(value=SYNC_P99_THRESHOLD_MS, label="alarm")],
+                width=12,
+            ),
         )
         self.dashboard.add_widgets(
             cw.GraphWidget(
@@ -182,15 +342,55 @@ class Observability(Construct):
             ),
         )
         self.dashboard.add_widgets(
-            cw.GraphWidget(
-                title="ALB requests / 5xx",
-                left=[litellm.alb.metrics.request_count()],
-                right=[litellm.alb.metrics.http_code_target(code=elbv2.HttpCodeTarget.TARGET_5XX_COUNT)],
-                width=12,
-            ),
-            cw.GraphWidget(title="Chat-history throttles", left=[ddb_throttles], width=12),
-            cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24),
+            cw.GraphWidget(title="ALB requests", left=[alb_requests], width=8),
+            cw.GraphWidget(title="ALB / LiteLLM 5xx (% of requests)", left=[alb_5xx, target_5xx], width=8),
+            cw.GraphWidget(title="Chat-history throttles", left=[ddb_throttles], width=8),
         )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Database CPU % / connections", left=[db_cpu], right=[db_connections], width=8),
+            cw.GraphWidget(title="Database free storage (bytes)", left=[db_free], width=8),
+            cw.GraphWidget(title="Redis engine CPU % / memory %", left=[redis_cpu, redis_memory], width=8),
+        )
+        self.dashboard.add_widgets(cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms), width=24))
+
+    @staticmethod
+    def _percent_of_requests(errors: cw.Metric, requests: cw.Metric, label: str, prefix: str) -> cw.MathExpression:
+        """``errors`` as a percentage of ``requests``; 0 in quiet periods (one error in three is no outage).
+
+        ``prefix`` keeps the ids of two such expressions on one graph apart."""
+        e, r = f"{prefix}Errors", f"{prefix}Requests"
+        return cw.MathExpression(
+            expression=f"IF({r} >= {ALB_MIN_REQUESTS}, 100 * FILL({e}, 0) / {r}, 0)",
+            using_metrics={e: errors, r: requests},
+            label=label,
+            period=PERIOD,
+        )
+
+    @staticmethod
+    def _redis_worst(cache: Cache, settings: Settings, metric: str, label: str) -> cw.MathExpression:
+        """The highest value of ``metric`` across the replication group's nodes.
+
+        ElastiCache reports per member cluster, named ``<replication group id>-001``, ``-002``, ...; the
+        primary can move on failover, so every member is watched.
+        """
+        members = {
+            f"{metric[0].lower()}{metric[1:]}{i}": cw.Metric(
+                namespace="AWS/ElastiCache",
+                metric_name=metric,
+                dimensions_map={"CacheClusterId": Fn.join("", [cache.group.ref, f"-{i:03d}"])},
+                period=PERIOD,
+                statistic="Maximum",
+            )
+            for i in range(1, settings.sizing.cache_replicas + 2)
+        }
+        return cw.MathExpression(
+            expression=f"MAX([{', '.join(members)}])", using_metrics=members, label=label, period=PERIOD
+        )
+
+
+def gateway_functions(functions: GatewayFunctions) -> dict[str, lambda_.Function]:
+    """Every Lambda function of the gateway construct by its id (api, authorizer, and any added later)."""
+    return {child.node.id: child for child in functions.node.children if isinstance(child, lambda_.Function)}
 
 
 def alarm_topic_key(scope: Construct) -> kms.Key:

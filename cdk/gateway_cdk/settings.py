@@ -209,9 +209,20 @@ class Sizing:
     lambda_timeout_seconds: int = 900
     api_reserved_concurrency: int | None = None
     api_provisioned_concurrency: int = 0
-    authorizer_reserved_concurrency: int | None = None
-    waf_rate_limit: int = 2000
+    #: Held back for the authorizer so that long streams filling the account's concurrency cannot starve it
+    #: (every API request invokes it). ``None``: no reservation (AUTHORIZER_RESERVED_CONCURRENCY=0).
+    authorizer_reserved_concurrency: int | None = 20
+    #: Requests per client IP per 5 minutes (WAF's rate-based rule). High, because a whole company may reach
+    #: the gateway through one NAT address: 100,000 / 5 min is ~330 requests/s from one address.
+    waf_rate_limit: int = 100_000
+    #: DatabaseConnections above which the database alarm fires (~80% of max_connections of db.t4g.medium).
+    db_connections_alarm: int = 300
     log_retention_days: int = 90
+
+    @property
+    def litellm_workers(self) -> int:
+        """LiteLLM (uvicorn) worker processes per task: one per vCPU of the task, at least one."""
+        return max(1, self.ecs_cpu // 1024)
 
 
 @dataclass(frozen=True)
@@ -356,7 +367,7 @@ def _sizing(r: _Reader, *, new_vpc: bool) -> Sizing:
     if max_storage < storage:
         raise SettingsError("DB_MAX_ALLOCATED_STORAGE_GIB", f"{max_storage} is below DB_ALLOCATED_STORAGE_GIB")
     reserved = r.str("API_RESERVED_CONCURRENCY")
-    auth_reserved = r.str("AUTHORIZER_RESERVED_CONCURRENCY")
+    auth_reserved = r.int("AUTHORIZER_RESERVED_CONCURRENCY", Sizing.authorizer_reserved_concurrency or 0, 0, 100000)
     provisioned = r.int("API_PROVISIONED_CONCURRENCY", 0, 0, 100000)
     if reserved is not None and provisioned > r.int("API_RESERVED_CONCURRENCY", 0, 1, 100000):
         raise SettingsError("API_PROVISIONED_CONCURRENCY", f"{provisioned} exceeds API_RESERVED_CONCURRENCY")
@@ -386,9 +397,8 @@ def _sizing(r: _Reader, *, new_vpc: bool) -> Sizing:
         lambda_timeout_seconds=r.int("LAMBDA_TIMEOUT_SECONDS", 900, 10, 900),
         api_reserved_concurrency=None if reserved is None else r.int("API_RESERVED_CONCURRENCY", 0, 1, 100000),
         api_provisioned_concurrency=provisioned,
-        authorizer_reserved_concurrency=None
-        if auth_reserved is None
-        else r.int("AUTHORIZER_RESERVED_CONCURRENCY", 0, 1, 100000),
-        waf_rate_limit=r.int("WAF_RATE_LIMIT", 2000, 10, 2_000_000_000),
+        authorizer_reserved_concurrency=auth_reserved or None,
+        waf_rate_limit=r.int("WAF_RATE_LIMIT", Sizing.waf_rate_limit, 10, 2_000_000_000),
+        db_connections_alarm=r.int("DB_CONNECTIONS_ALARM", Sizing.db_connections_alarm, 1, 100000),
         log_retention_days=retention,
     )

@@ -102,7 +102,15 @@ class GatewayStack(Stack):
         )
         api = GatewayApi(self, "Api", settings=settings, network=network, functions=functions, litellm=litellm)
         Observability(
-            self, "Observability", settings=settings, api=api, functions=functions, litellm=litellm, history=history
+            self,
+            "Observability",
+            settings=settings,
+            api=api,
+            functions=functions,
+            litellm=litellm,
+            history=history,
+            database=database,
+            cache=cache,
         )
 
         CfnOutput(self, "ServiceURL", value=api.url, description="Base URL of the gateway (OpenAI: <url>v1)")

@@ -129,7 +129,10 @@ def test_stage_has_access_logs_tracing_and_waf(synth: Synthesized) -> None:
     assert acl["Scope"] == "REGIONAL"
     statements = {r["Name"]: r["Statement"] for r in acl["Rules"]}
     assert statements["AWSManagedRulesCommonRuleSet"]["ManagedRuleGroupStatement"]["VendorName"] == "AWS"
-    assert statements["RateLimitPerIp"]["RateBasedStatement"] == {"AggregateKeyType": "IP", "Limit": 2000}
+    assert statements["RateLimitPerIp"]["RateBasedStatement"] == {
+        "AggregateKeyType": "IP",
+        "Limit": synth.settings.sizing.waf_rate_limit,
+    }
 
 
 def test_regional_api_with_custom_domain_and_no_default_endpoint(synth: Synthesized) -> None:

@@ -4,7 +4,8 @@ The request id is API Gateway's (from the request context the Lambda Web Adapter
 the caller's ``x-request-id`` (if it looks like an id), else a new one. Logged: method, path (never
 the query string, which may carry key hashes; path segments that are keys, as in
 ``/key/{key}/regenerate``, are masked), status, duration, principal type — never headers, bodies,
-keys or tokens.
+keys or tokens. The same timing feeds the per-route latency metric (:mod:`gateway.web.metrics`):
+time to first byte for a stream, total latency otherwise.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import uuid
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.log import logger
+from gateway.web.metrics import RouteMetrics, is_stream
 
 REQUEST_ID_HEADER = b"x-request-id"
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -48,8 +50,9 @@ def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:
 
 
 class AccessLogMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, metrics: RouteMetrics | None = None) -> None:
         self.app = app
+        self.metrics = metrics or RouteMetrics()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -59,17 +62,25 @@ class AccessLogMiddleware:
         request_id = request_id_of(scope["headers"])
         scope.setdefault("state", {})["request_id"] = request_id
         status = 500
+        stream = False
+        first_byte: float | None = None
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, stream, first_byte
             if message["type"] == "http.response.start":
                 status = message["status"]
+                stream = is_stream(message.get("headers", []))
                 message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
+            elif message["type"] == "http.response.body" and first_byte is None and message.get("body"):
+                first_byte = time.perf_counter()
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            ended = time.perf_counter()
+            measured = first_byte if stream and first_byte is not None else ended
+            self.metrics.record(scope["path"], stream=stream, milliseconds=(measured - started) * 1000)
             principal = scope["state"].get("principal")
             logger.info(
                 "request",
@@ -78,7 +89,7 @@ class AccessLogMiddleware:
                     "method": scope["method"],
                     "path": loggable_path(scope["path"]),
                     "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": round((ended - started) * 1000, 2),
                     "principal": principal.type if principal else None,
                 },
             )
