@@ -10,12 +10,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import MutableMapping
 from pathlib import Path
 
 from gateway.history.config import HistoryConfig
+from gateway.log import logger
 from gateway.ops.context import OpsContext
 from gateway.ops.dispatch import run
 from gateway.ops.platform import local_platform
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("event", type=Path, help="an event JSON file, e.g. functions/ops/events/health.json")
     args = parser.parse_args(argv)
+    for handler in logger.handlers:  # stdout carries the summary alone
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
     event = json.loads(args.event.read_text())
     work_dir = Path(os.environ.get("GATEWAY_LOCAL_DIR") or ".local")
     litellm_url = os.environ.get("LITELLM_BASE_URL") or f"http://127.0.0.1:{os.environ.get('LITELLM_PORT', '4000')}"
