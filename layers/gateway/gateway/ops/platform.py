@@ -171,7 +171,7 @@ class AwsRestarter:
         self.lambda_client.update_function_configuration(FunctionName=fn.name, Environment={"Variables": variables})
         result: dict[str, Any] = {"function": fn.name}
         if fn.alias:
-            self.lambda_client.get_waiter("function_updated_v2").wait(FunctionName=fn.name)
+            self.lambda_client.get_waiter("function_updated").wait(FunctionName=fn.name)
             version = self.lambda_client.publish_version(FunctionName=fn.name)["Version"]
             self.lambda_client.update_alias(FunctionName=fn.name, Name=fn.alias, FunctionVersion=version)
             result |= {"alias": fn.alias, "version": version}
