@@ -36,7 +36,10 @@ async def rotate_master_key(ctx: OpsContext, event: Mapping[str, Any]) -> dict[s
     old = platform.secret.read()
     new = new_master_key()
     await ctx.call(old, "GET", "/v1/models")  # the stored key is the one LiteLLM runs with: else stop here
-    platform.secret.write(new)
+    try:
+        platform.secret.write(new)
+    except Exception as exc:  # any failure to store: nothing has changed yet
+        raise OpsError(f"could not store the new master key ({type(exc).__name__}); nothing changed") from None
     reencrypted = False
     if platform.credentials_follow_master_key:
         try:
@@ -47,7 +50,14 @@ async def rotate_master_key(ctx: OpsContext, event: Mapping[str, Any]) -> dict[s
             raise
         reencrypted = True
     logger.info("master key stored; restarting", extra={"platform": platform.name})
-    restart = platform.restarter.restart()
+    try:
+        restart = platform.restarter.restart()
+    except Exception as exc:  # the key is stored: say what is left to do
+        raise OpsError(
+            f"the new master key is stored{' and credentials re-encrypted' if reencrypted else ''}, but the "
+            f"restart failed ({type(exc).__name__}: {exc}): force a new deployment of the LiteLLM service and "
+            "update the gateway functions' configuration by hand (docs/operations.md); do not rotate again first"
+        ) from None
     return {
         "rotated": True,
         "stored_credentials_reencrypted": reencrypted,
