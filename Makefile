@@ -10,7 +10,7 @@ CLIENTS_VENV := .venv-clients
 CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
 export PYTHONPATH := $(CURDIR)/layers/gateway:$(CURDIR)/scripts:$(CURDIR)
 
-.PHONY: install local test lint format bench synth bootstrap deploy destroy clean rehearse rehearsal-deps
+.PHONY: install local test lint format bench synth bootstrap deploy destroy clean rehearse rehearsal-deps ops
 
 $(STAMP): $(REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -30,6 +30,11 @@ install: $(STAMP) $(CLIENTS_STAMP)
 ## Run the whole gateway locally in the foreground (Ctrl-C stops everything).
 local: $(STAMP)
 	$(PY) -m devstack
+
+## Run an ops event against the running `make local`: make ops EVENT=functions/ops/events/health.json
+ops: $(STAMP)
+	@test -n "$(EVENT)" || { echo "usage: make ops EVENT=functions/ops/events/<task>.json" >&2; exit 2; }
+	$(PY) -m gateway.ops.local $(EVENT)
 
 ## Install what is needed and run every test (lint included, the deployment rehearsal too). CI runs exactly this.
 test: install rehearsal-deps

@@ -192,3 +192,121 @@ class GatewayFunctions(Construct):
                 "names any managed prompt of this account by ARN (bedrock:GetPrompt only, this account only).",
             },
         )
+
+
+class OpsFunction(Construct):
+    """The ``ops`` function (``functions/ops``): console test events for the everyday admin tasks.
+
+    Least privilege: read the master key secret and write it (rotation); read and delete items of the
+    history table (export/purge, DynamoDB health); force a deployment of the one LiteLLM service; give
+    the two gateway functions fresh execution environments after a rotation. Nothing else: no hash
+    salt, no other secret, no Bedrock.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: Settings,
+        network: Network,
+        secrets: GatewaySecrets,
+        history: ChatHistory,
+        functions: GatewayFunctions,
+        litellm_url: str,
+        cluster_name: str,
+        service_arn: str,
+        service_name: str,
+        functions_dir: Path,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        gateway_functions: list[dict[str, str]] = [{"name": functions.authorizer.function_name}]
+        api_entry = {"name": functions.api.function_name}
+        if isinstance(functions.api_target, lambda_.Alias):
+            api_entry["alias"] = functions.api_target.alias_name
+        gateway_functions.append(api_entry)
+        log_group = logs.LogGroup(
+            self,
+            "Logs",
+            retention=retention(settings.sizing.log_retention_days),
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description="Operator tasks from Lambda console test events (health, users, keys, spend, "
+            "history export/purge, master-key rotation)",
+            runtime=lambda_.Runtime.PYTHON_3_13,
+            architecture=functions.api.architecture,
+            code=lambda_.Code.from_asset(_code_dir(functions_dir / "ops", ("handler.py",))),
+            handler="handler.handler",
+            layers=[functions.layer],
+            vpc=network.vpc,
+            vpc_subnets=network.private,
+            security_groups=[functions.security_group],  # the security group the ALB admits
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=log_group,
+            memory_size=512,
+            timeout=Duration.minutes(15),  # a rotation waits for the new LiteLLM tasks
+            reserved_concurrent_executions=2,
+            environment={
+                "LITELLM_BASE_URL": litellm_url,
+                "LITELLM_MASTER_KEY_SECRET_ARN": secrets.master_key.secret_arn,
+                "HISTORY_TABLE_NAME": history.table.table_name,
+                "OPS_ECS_CLUSTER": cluster_name,
+                "OPS_ECS_SERVICE": service_name,
+                "OPS_GATEWAY_FUNCTIONS": stack.to_json_string(gateway_functions),
+                "POWERTOOLS_SERVICE_NAME": f"{SERVICE_NAME}-ops",
+                "LOG_LEVEL": settings.log_level,
+            },
+        )
+        fn = self.function
+        secrets.master_key.grant_read(fn)
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["secretsmanager:PutSecretValue"], resources=[secrets.master_key.secret_arn])
+        )
+        history.table.grant(
+            fn,
+            "dynamodb:DescribeTable",
+            "dynamodb:Query",
+            "dynamodb:GetItem",
+            "dynamodb:DeleteItem",
+            "dynamodb:BatchWriteItem",
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["ecs:UpdateService", "ecs:DescribeServices"], resources=[service_arn])
+        )
+        targets = [functions.api, functions.authorizer]
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "lambda:GetFunctionConfiguration",
+                    "lambda:UpdateFunctionConfiguration",
+                    "lambda:PublishVersion",
+                ],
+                resources=[t.function_arn for t in targets],
+            )
+        )
+        if "alias" in api_entry:
+            fn.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["lambda:UpdateAlias"],
+                    resources=[f"{functions.api.function_arn}:{api_entry['alias']}"],
+                )
+            )
+        managed = "arn:<AWS::Partition>:iam::aws:policy/service-role"
+        suppress(
+            fn,
+            {
+                f"AwsSolutions-IAM4[Policy::{managed}/AWSLambdaBasicExecutionRole]": "AWS-maintained minimum "
+                "for writing the function's own logs.",
+                f"AwsSolutions-IAM4[Policy::{managed}/AWSLambdaVPCAccessExecutionRole]": "AWS-maintained minimum "
+                "for the ENIs a VPC function needs.",
+                "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) "
+                "support no resource-level permissions.",
+                f"AwsSolutions-IAM5[Resource::<{logical_id(history.table)}.Arn>/index/*]": "export/purge query "
+                "the history table's own owner-index (CDK grants its indexes as index/*).",
+                "AwsSolutions-L1": "python3.13 is the runtime the gateway layer is built and tested for.",
+            },
+        )

@@ -14,7 +14,7 @@ from .api import GatewayApi
 from .cache import Cache
 from .data import ChatHistory, LogBucket
 from .database import Database
-from .functions import GatewayFunctions
+from .functions import GatewayFunctions, OpsFunction
 from .layer_build import build_layer
 from .litellm_service import LiteLLMService, stage_image_context
 from .network import Network
@@ -100,6 +100,20 @@ class GatewayStack(Stack):
             layer_dir=build_layer(paths.layer_src, paths.build_cache, settings.architecture),
             functions_dir=paths.functions,
         )
+        ops = OpsFunction(
+            self,
+            "Ops",
+            settings=settings,
+            network=network,
+            secrets=secrets,
+            history=history,
+            functions=functions,
+            litellm_url=litellm.url,
+            cluster_name=litellm.cluster.cluster_name,
+            service_arn=litellm.service.service_arn,
+            service_name=litellm.service.service_name,
+            functions_dir=paths.functions,
+        )
         api = GatewayApi(self, "Api", settings=settings, network=network, functions=functions, litellm=litellm)
         Observability(
             self,
@@ -119,6 +133,9 @@ class GatewayStack(Stack):
             "MasterKeySecretArn",
             value=secrets.master_key.secret_arn,
             description="LiteLLM master key: aws secretsmanager get-secret-value --secret-id <arn>",
+        )
+        CfnOutput(
+            self, "OpsFunctionName", value=ops.function.function_name, description="Operator tasks: docs/operations.md"
         )
         CfnOutput(self, "HistoryTableName", value=history.table.table_name)
         CfnOutput(self, "LogBucketName", value=log_bucket.bucket.bucket_name)

@@ -149,6 +149,8 @@ class LocalStack:
             self.env.setdefault("AWS_ACCESS_KEY_ID", "local")
             self.env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         self.env["AWS_ENDPOINT_URL_DYNAMODB"] = self.dynamodb_url
+        self.options.work_dir.mkdir(parents=True, exist_ok=True)
+        (self.options.work_dir / "dynamodb_url").write_text(self.dynamodb_url + "\n")  # for `make ops`
         self._ensure_history_table()
 
     def _ensure_history_table(self) -> None:
