@@ -1,12 +1,14 @@
 """Long-run check of the local stack: chat turns with sessions through the gateway, emulator memory.
 
-    .venv/bin/python -m bench.soak [--turns 5000] [--sessions 100] [--block 500] [--c16 800]
+    .venv/bin/python -m bench.soak [--turns 5000] [--turns-per-session 10] [--block 500] [--c16 800]
 
 Starts the real local stack on loopback (fake upstream, LiteLLM, PostgreSQL, DynamoDB emulator,
-middleware with history on), then sends ``--turns`` chat turns at concurrency 1, round-robin over
-``--sessions`` sessions, and reports per block of ``--block`` turns the latency (p50/p95) and the
-DynamoDB emulator's resident memory. Last, ``--c16`` more turns at concurrency 16, counting status
-codes (a 503 there is the "chat history store unavailable" failure). Bounded request counts only.
+middleware with history on), then sends ``--turns`` chat turns at concurrency 1: each session gets
+``--turns-per-session`` turns (its first one opens it), so the work per turn stays the same while
+the table grows. Per block of ``--block`` turns it reports latency (p50/p95) and the DynamoDB
+emulator's resident memory. Last, ``--c16`` more turns at concurrency 16 over the last sessions,
+counting status codes (a 503 there is the "chat history store unavailable" failure). Bounded
+request counts only.
 Results: a table on stdout and JSON in ``--out``.
 """
 
@@ -40,13 +42,30 @@ def rss_mb(pid: int) -> float | None:
     return None
 
 
-def chat_body(session: str) -> bytes:
-    message = {"role": "user", "content": "a soak-test question about nothing in particular"}
-    return json.dumps({"model": "fake", "messages": [message], "session_id": session}).encode()
+def chat_body(session: str | None) -> bytes:
+    body = {"model": "fake", "messages": [{"role": "user", "content": "a soak-test question about nothing"}]}
+    if session:
+        body["session_id"] = session
+    return json.dumps(body).encode()
+
+
+class Sessions:
+    """Turn ``i`` continues session ``i // per_session``; the session's first turn opens it."""
+
+    def __init__(self, per_session: int) -> None:
+        self.per_session = per_session
+        self.ids: dict[int, str] = {}
+
+    def for_turn(self, i: int) -> str | None:
+        return self.ids.get(i // self.per_session)
+
+    def opened(self, i: int, response: httpx.Response) -> None:
+        if i // self.per_session not in self.ids and response.status_code == 200:
+            self.ids[i // self.per_session] = response.json()["session_id"]
 
 
 async def turns(
-    client: httpx.AsyncClient, url: str, sessions: list[str], start: int, count: int, concurrency: int
+    client: httpx.AsyncClient, url: str, sessions: Sessions, start: int, count: int, concurrency: int
 ) -> tuple[Result, Counter[int]]:
     result, statuses = Result(), Counter()
     queue = iter(range(start, start + count))
@@ -55,8 +74,9 @@ async def turns(
         for i in queue:
             began = time.perf_counter()
             try:
-                response = await client.post(url, content=chat_body(sessions[i % len(sessions)]))
+                response = await client.post(url, content=chat_body(sessions.for_turn(i)))
                 statuses[response.status_code] += 1
+                sessions.opened(i, response)
                 ok = response.status_code == 200
             except httpx.HTTPError:
                 statuses[0] += 1
@@ -77,13 +97,10 @@ async def soak(stack: LocalStack, args: argparse.Namespace) -> dict:
     headers = {"Authorization": f"Bearer {stack.options.master_key}", "content-type": "application/json"}
     url = f"{stack.gateway_url}/v1/chat/completions"
     blocks: list[dict] = []
+    sessions = Sessions(args.turns_per_session)
     limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    print(f"emulator RSS after start: {rss_mb(emulator.process.pid)} MB")
     async with httpx.AsyncClient(headers=headers, timeout=60, limits=limits) as client:
-        sessions = []
-        for _ in range(args.sessions):
-            body = json.dumps({"model": "fake", "messages": [{"role": "user", "content": "hello"}]})
-            sessions.append((await client.post(url, content=body)).json()["session_id"])
-        print(f"emulator RSS after start and {args.sessions} new sessions: {rss_mb(emulator.process.pid)} MB")
         done = 0
         while done < args.turns:
             count = min(args.block, args.turns - done)
@@ -93,7 +110,11 @@ async def soak(stack: LocalStack, args: argparse.Namespace) -> dict:
                            "emulator_rss_mb": rss_mb(emulator.process.pid)})  # fmt: skip
             print(json.dumps(blocks[-1]), flush=True)
         if args.c16:
-            result, statuses = await turns(client, url, sessions, done, args.c16, 16)
+            # 16 concurrent turns on 16 different, already open sessions (no conflicts by design)
+            last = sorted(sessions.ids.values())[-16:]
+            fixed = Sessions(1)
+            fixed.ids = {i: last[i % len(last)] for i in range(args.c16)}
+            result, statuses = await turns(client, url, fixed, 0, args.c16, 16)
             blocks.append({"turns": done + args.c16, "concurrency": 16, **result.summary(),
                            "statuses": dict(statuses), "emulator_rss_mb": rss_mb(emulator.process.pid)})  # fmt: skip
             print(json.dumps(blocks[-1]), flush=True)
@@ -103,7 +124,7 @@ async def soak(stack: LocalStack, args: argparse.Namespace) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--turns", type=int, default=5000)
-    parser.add_argument("--sessions", type=int, default=100)
+    parser.add_argument("--turns-per-session", type=int, default=10)
     parser.add_argument("--block", type=int, default=500)
     parser.add_argument("--c16", type=int, default=800)
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-soak.json")

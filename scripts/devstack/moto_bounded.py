@@ -7,12 +7,17 @@ and every model object moto creates, copies included, is appended to a class-lev
 chat turn is one transaction, so memory grew with turns times table size and each turn copied the
 whole table.
 
-Two patches, applied in the emulator process only (never where tests use ``mock_aws``):
+Also, a Query on the table (not an index) sorted and scanned every item of the table, so each
+turn's history read got slower as the table grew.
+
+Three patches, applied in the emulator process only (never where tests use ``mock_aws``):
 
 - model objects are not tracked (the dashboard's object list stays empty; the API is unchanged);
 - a transaction's rollback snapshot copies the table's key index (dicts of references) and deep
   copies only the items the transaction names, which is all a rollback can need: the snapshot is
-  still restored whole when the transaction is cancelled, exactly as moto does.
+  still restored whole when the transaction is cancelled, exactly as moto does;
+- a Query on the table's own key looks at the one partition it names (moto then filters and sorts
+  those items as before). Index queries and scans are unchanged.
 """
 
 from __future__ import annotations
@@ -44,7 +49,34 @@ def install() -> None:
 
     ddb.DynamoDBBackend.transact_write_items = transact_write_items
     ddb.copy = _SnapshotCopy()  # the module's `copy.deepcopy(table)` for rollback goes through here
+    _partition_queries()
     ddb._bounded = True
+
+
+def _partition_queries() -> None:
+    from moto.dynamodb.models.table import Table
+
+    query, all_items = Table.query, Table.all_items
+
+    def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)  # moto passes it 8th
+        _state.partition = hash_key if index_name is None and hash_key is not None else None
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            _state.partition = None
+
+    def partition_items(self: Any) -> list[Any]:
+        partition = getattr(_state, "partition", None)
+        if partition is None:
+            return all_items(self)
+        found = self.items.get(partition)  # not self.items[...]: a defaultdict would grow
+        if found is None:
+            return []
+        return sorted(found.values(), key=lambda item: item.range_key) if self.range_key_attr else [found]
+
+    Table.query = partition_query
+    Table.all_items = partition_items
 
 
 def _untracked_new(cls: type, *args: Any, **kwargs: Any) -> Any:
