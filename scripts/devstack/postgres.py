@@ -7,7 +7,8 @@ the permissions of someone's folders is not ours to do. So as root the server ru
 project's own folder ``/var/lib/genai-gateway`` (root-owned, 0755): a copy of the wheel's
 ``pginstall`` (hard links where possible) and ``cluster-<hash of the work dir>/data`` (the service
 user's, 0700), with ``<work dir>/pgdata`` a symbolic link to it. Nothing outside the project's folders changes mode.
-Non-durable clusters (tests, benchmarks) are removed when they stop.
+A cluster lives as long as its link: non-durable ones (tests, benchmarks) are removed when they
+stop, and any whose link is gone (``make clean``, a deleted checkout) at the next start.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 SERVICE_USER = "postgres"
 FALLBACK_USER = "genai-gateway-pg"
 ROOT_HOME = Path("/var/lib/genai-gateway")  # as root: the server's binaries and data live here
-EPHEMERAL = "ephemeral"  # beside a non-durable cluster's data: the work dir it served
+LINK_NOTE = "link"  # beside a cluster's data: the path of the link to it
 
 
 def pg_install_dir() -> Path:
@@ -98,11 +99,14 @@ def reachable_install(source: Path, home: Path) -> Path:
     return target
 
 
-def sweep_ephemeral(home: Path) -> None:
-    """Remove non-durable clusters left by killed runs (their work dir is gone)."""
-    for marker in home.glob(f"cluster-*/{EPHEMERAL}"):
-        if not Path(marker.read_text().strip()).exists():
-            shutil.rmtree(marker.parent, ignore_errors=True)
+def sweep_orphans(home: Path) -> None:
+    """Remove stopped clusters whose link is gone (a killed test run, ``make clean``)."""
+    for note in home.glob(f"cluster-*/{LINK_NOTE}"):
+        data = note.parent / "data"
+        link = Path(note.read_text().strip())
+        linked = link.is_symlink() and link.resolve() == data.resolve()
+        if not linked and not (data / "postmaster.pid").exists():
+            shutil.rmtree(note.parent, ignore_errors=True)
 
 
 class Postgres:
@@ -130,16 +134,18 @@ class Postgres:
             self.data_dir.chmod(0o700)
             return
         home = _own_folder(self.home)
-        sweep_ephemeral(home)
         self.bin = reachable_install(self.install, home) / "bin"
-        cluster = _own_folder(home / f"cluster-{_digest(self.link)}")
+        linked = self.link.resolve() if self.link.is_symlink() else None
+        if linked is not None and linked.parent.parent == home.resolve() and linked.name == "data":
+            cluster = linked.parent  # the checkout moved: its link still names its cluster
+        else:
+            cluster = home / f"cluster-{_digest(self.link)}"
+        _own_folder(cluster)
         self.data_dir = cluster / "data"
         self.data_dir.mkdir(exist_ok=True)
         entry = pwd.getpwnam(self.user)
         shutil.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
         self.data_dir.chmod(0o700)
-        if not self.durable:
-            (cluster / EPHEMERAL).write_text(str(self.link.parent))
         self.link.parent.mkdir(parents=True, exist_ok=True)
         if self.link.is_dir() and not self.link.is_symlink() and not (self.data_dir / "PG_VERSION").exists():
             # a cluster from before this layout: keep its keys and users
@@ -149,6 +155,8 @@ class Postgres:
         if self.link.is_symlink() or not self.link.exists():
             self.link.unlink(missing_ok=True)
             self.link.symlink_to(self.data_dir, target_is_directory=True)
+        (cluster / LINK_NOTE).write_text(str(self.link))  # after the link: a sweep never sees it half-made
+        sweep_orphans(home)
 
     def start(self, database: str) -> str:
         """Start (initialising if needed), create ``database``, return its URL."""

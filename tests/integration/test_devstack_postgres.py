@@ -52,3 +52,25 @@ def test_starts_for_a_checkout_in_a_private_folder_without_changing_any_parent()
         assert not (work_dir / "pgdata").exists()  # a non-durable cluster leaves nothing behind
     finally:
         shutil.rmtree(private, ignore_errors=True)
+
+
+def test_a_cluster_lives_as_long_as_its_link(tmp_path):
+    """As root the data sits outside the work dir; removing the work dir (``make clean``) must not
+    leave it behind for ever, while a cluster whose link is there survives other starts."""
+    kept = Postgres(tmp_path / "kept" / "pgdata", free_port())
+    dropped = Postgres(tmp_path / "dropped" / "pgdata", free_port())
+    for server in (kept, dropped):
+        server.start("litellm")
+        server.stop()
+    assert kept.data_dir.is_dir() and dropped.data_dir.is_dir()
+    assert (tmp_path / "kept" / "pgdata").resolve() == kept.data_dir.resolve()
+    shutil.rmtree(tmp_path / "dropped")
+
+    again = Postgres(tmp_path / "kept" / "pgdata", free_port())
+    try:
+        again.start("litellm")
+        assert again.data_dir == kept.data_dir  # the same cluster, keys and users kept
+    finally:
+        again.stop()
+    assert not dropped.data_dir.parent.exists()
+    shutil.rmtree(kept.data_dir.parent)
