@@ -127,7 +127,7 @@ def main() -> int:
     parser.add_argument("--turns-per-session", type=int, default=10)
     parser.add_argument("--block", type=int, default=500)
     parser.add_argument("--c16", type=int, default=800)
-    parser.add_argument("--out", type=Path, default=REPO_ROOT / "bench-soak.json")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / ".local" / "bench-soak.json")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up on `kill`/timeout too
     from bench.__main__ import start  # the same loopback stack as `make bench`
