@@ -31,12 +31,19 @@ def relay_response(upstream: httpx.Response) -> StreamingResponse:
     return response
 
 
+def wire_path(request: Request) -> str:
+    """The path exactly as the client sent it (still percent-encoded, so ``%2F`` stays inside its segment);
+    bytes outside printable ASCII are percent-encoded, as a client should have done."""
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    return "".join(chr(b) if 0x21 <= b <= 0x7E else f"%{b:02X}" for b in raw)
+
+
 async def proxy_to_litellm(request: Request) -> Response:
     gw = request.app.state.gw
     has_body = request.method not in ("GET", "HEAD", "OPTIONS", "DELETE") or "content-length" in request.headers
     upstream = await gw.upstream.send(
         request.method,
-        request.url.path,
+        wire_path(request),
         params=request.url.query,
         headers=forwardable_headers(request.headers.items()),
         content=request.stream() if has_body else None,
