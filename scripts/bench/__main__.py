@@ -4,6 +4,8 @@ Rows (each at concurrency 1 and 16, sync and, where it applies, streaming):
 1 direct to the fake upstream · 2 LiteLLM → fake · 3 gateway OpenAI → LiteLLM → fake ·
 4 gateway Converse → LiteLLM → fake · 5 rows 3/4 continuing a stored session (history load +
 append) · 6 the middleware alone → fake (LiteLLM bypassed: our own cost).
+Then the Lambda entry modules' import time (cold-start cost) and package size against their budgets,
+on a Lambda-like virtualenv (``bench.footprint``).
 Ratios compare rows measured in this same run. Results: a table on stdout and JSON in
 ``bench-results.json`` (or ``--out``).
 """
@@ -21,6 +23,7 @@ from pathlib import Path
 
 import httpx
 
+from bench import footprint
 from bench.load import run_load
 from devstack.processes import Child, free_port, http_ok, wait_until
 from devstack.stack import REPO_ROOT, LocalStack, StackOptions
@@ -185,7 +188,15 @@ def main() -> int:
     print("\nratios and differences (same run; medians over repeats):")
     for name, value in summary.items():
         print(f"  {name:<40} {value}")
-    args.out.write_text(json.dumps({"summary": summary, "results": results}, indent=2))
+    lambda_footprint = footprint.report()
+    print("\nLambda footprint (Lambda-like virtualenv; import time: best of 3, `python -X importtime`):")
+    for function, row in lambda_footprint.items():
+        verdict = "within" if row["import_within_budget"] else "OVER"
+        print(f"  {function:<11} import {row['import_ms']:7.1f} ms ({verdict} the {row['import_budget_ms']} ms budget)"
+              f"   package {row['package_mb']:5.1f} MB (budget {row['package_budget_mb']} MB)")  # fmt: skip
+    args.out.write_text(
+        json.dumps({"summary": summary, "lambda_footprint": lambda_footprint, "results": results}, indent=2)
+    )
     print(f"\nwritten {args.out} in {time.monotonic() - started:.0f} s")
     return 0
 

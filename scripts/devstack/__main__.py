@@ -7,6 +7,7 @@ import signal
 import sys
 import time
 
+from devstack.prisma import DatabaseModeUnavailable
 from devstack.processes import StartupError
 from devstack.stack import LocalStack, StackOptions
 
@@ -31,6 +32,10 @@ def main() -> int:
         stack.start()
         model = stack.model_names[0]
         answer = stack.smoke_chat(model)
+    except DatabaseModeUnavailable as exc:
+        print(f"local gateway not started: {exc}", file=sys.stderr)
+        stack.stop()
+        return 1
     except (StartupError, RuntimeError, OSError) as exc:
         print(f"local gateway failed to start: {exc}", file=sys.stderr)
         stack.stop()

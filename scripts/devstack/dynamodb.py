@@ -6,7 +6,7 @@
 Run directly (``python scripts/devstack/dynamodb.py -p 8000``) it serves in the foreground and prints
 ``READY <url>`` once listening; ``-p 0`` picks a free port.
 
-Two deliberate differences from ``python -m moto.server``:
+Three deliberate differences from ``python -m moto.server``:
 
 - A child process, not a thread: moto keeps its state in module globals, which ``mock_aws`` (used
   in-process by other tests) resets and patches.
@@ -14,6 +14,8 @@ Two deliberate differences from ``python -m moto.server``:
   restoring the snapshot on failure, so two concurrent transactions in its threaded server can undo
   each other's writes. DynamoDB is atomic; serialising requests makes the emulator atomic too, so the
   concurrent-append tests test our code and not moto's race.
+- Bounded memory and per-request cost: see ``moto_bounded`` (moto otherwise keeps a copy of the
+  table per transaction, forever).
 """
 
 from __future__ import annotations
@@ -166,6 +168,10 @@ def serve(host: str, port: int) -> None:
     )
     from werkzeug.serving import make_server
 
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: find `devstack`
+    from devstack import moto_bounded
+
+    moto_bounded.install()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
     server = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)

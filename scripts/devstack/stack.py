@@ -14,7 +14,7 @@ import httpx
 from devstack.dynamodb import create_history_table
 from devstack.litellm_config import render_local_config
 from devstack.postgres import Postgres, pg_bin_dir
-from devstack.prisma import find_kit, prepare_database_mode
+from devstack.prisma import plan_database_mode, prepare_database_mode
 from devstack.processes import Child, StartupError, free_port, http_ok, port_is_free, wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +65,6 @@ class LocalStack:
         self.log = log
         self.children: list[Child] = []
         self.postgres: Postgres | None = None
-        self.database_mode = False
         self.database_note = ""
         self.dynamodb_url = ""
         self.model_names: list[str] = []
@@ -116,25 +115,24 @@ class LocalStack:
         return env
 
     def _database(self) -> dict[str, str]:
-        """Postgres + offline Prisma when possible; returns the env LiteLLM needs for database mode."""
+        """Postgres + Prisma's engines (offline kit, else Prisma's download); the env LiteLLM needs.
+
+        Raises ``DatabaseModeUnavailable`` before starting anything when neither source works.
+        """
+        plan = plan_database_mode(REPO_ROOT, self.env, sys.executable)
         url = self.options.database_url
-        kit = find_kit(REPO_ROOT, self.env)
-        if kit is None:
-            self.database_note = (
-                "DATABASE MODE OFF: no offline Prisma kit found (set OFFLINE_PRISMA_KIT); LiteLLM runs "
-                "without virtual keys, users or budgets — only the master key works"
-            )
-            return {}
         if url is None:
             self.postgres = Postgres(
                 self.options.work_dir / "pgdata", free_port(), durable=self.options.durable_postgres
             )
             url = self.postgres.start("litellm")
-        env = {**self.env, "PATH": f"{pg_bin_dir()}{os.pathsep}{self.env.get('PATH', '')}"}
-        kit_env = prepare_database_mode(kit, sys.executable, url, env)
-        self.database_mode = True
-        self.database_note = "database mode on (virtual keys, users, budgets)"
-        return {**kit_env, "DATABASE_URL": url}
+        if plan.kit is not None:
+            env = {**self.env, "PATH": f"{pg_bin_dir()}{os.pathsep}{self.env.get('PATH', '')}"}
+            database_env = prepare_database_mode(plan.kit, sys.executable, url, env)
+        else:
+            database_env = plan.env
+        self.database_note = f"database mode on (virtual keys, users, budgets; Prisma engines: {plan.way})"
+        return {**database_env, "DATABASE_URL": url}
 
     def _dynamodb(self) -> None:
         """The user's own DynamoDB endpoint if they set one, else moto's server on loopback."""

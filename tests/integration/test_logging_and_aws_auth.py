@@ -19,7 +19,9 @@ def log_lines(stack, request_id: str) -> list[dict]:
     """The middleware's JSON log lines, once the line of ``request_id`` is there (logs are asynchronous)."""
     deadline = time.monotonic() + 10
     while True:
-        lines = (stack.log_dir / "middleware.log").read_text().splitlines()
+        # split on newlines only (a logged path may hold U+0085, which splitlines() splits at); the last
+        # piece is empty or a line still being written
+        lines = (stack.log_dir / "middleware.log").read_text().split("\n")[:-1]
         entries = [json.loads(line) for line in lines if line.startswith("{")]
         if any(e.get("request_id") == request_id for e in entries) or time.monotonic() > deadline:
             return entries

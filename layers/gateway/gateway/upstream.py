@@ -74,7 +74,10 @@ class LiteLLMClient:
 
         With ``stream=True`` the caller must close the response (``await response.aclose()``).
         """
-        request = self._client.build_request(method, path, headers=headers, content=content, params=params)
+        try:
+            request = self._client.build_request(method, path, headers=headers, content=content, params=params)
+        except httpx.InvalidURL:
+            raise GatewayError(ErrorKind.VALIDATION, "the request path or query cannot be relayed") from None
         try:
             return await self._client.send(request, stream=stream)
         except httpx.TimeoutException:

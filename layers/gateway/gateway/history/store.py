@@ -142,7 +142,7 @@ class HistoryStore:
                 header.save(condition=self._model.seq.does_not_exist())
                 return SessionTurn(session_id, owner_id, [], 0)
             except PutError as exc:
-                if exc.cause_response_code != "ConditionalCheckFailedException":
+                if _response_code(exc) != "ConditionalCheckFailedException":
                     raise self._unavailable("new_session", exc) from exc
             except _STORE_ERRORS as exc:
                 raise self._unavailable("new_session", exc) from exc
@@ -595,7 +595,7 @@ def _invalid_token() -> GatewayError:
 
 def _is_validation_error(exc: BaseException) -> bool:
     """DynamoDB's ``ValidationException`` (a request it refuses, e.g. a malformed start key)."""
-    code = getattr(exc, "cause_response_code", None)
+    code = _response_code(exc)
     if code is None and isinstance(exc, ClientError):
         code = exc.response.get("Error", {}).get("Code")
     return code == "ValidationException"
@@ -605,9 +605,17 @@ def _not_found() -> GatewayError:
     return GatewayError(ErrorKind.NOT_FOUND, "session not found", param="session_id")
 
 
+def _response_code(exc: BaseException) -> str | None:
+    """DynamoDB's error code, or None when no DynamoDB answer came back (a timeout, a reset connection).
+
+    pynamodb's ``cause_response_code`` raises AttributeError when its cause carries ``response = None``.
+    """
+    return getattr(exc, "cause_response_code", None)  # getattr's default also covers that AttributeError
+
+
 def _cancellation_outcome(exc: TransactWriteError) -> Literal["missing", "retry"] | None:
     """``missing``: the header is gone; ``retry``: seqs taken / concurrent transaction; None: other."""
-    if exc.cause_response_code != "TransactionCanceledException":
+    if _response_code(exc) != "TransactionCanceledException":
         return None
     codes = [reason.code if reason else None for reason in exc.cancellation_reasons]
     if codes and codes[-1] == "ConditionalCheckFailed":
@@ -619,5 +627,5 @@ def _cancellation_outcome(exc: TransactWriteError) -> Literal["missing", "retry"
 
 def _describe(exc: BaseException) -> str:
     cause = getattr(exc, "cause", None) or exc.__cause__ or exc
-    code = getattr(exc, "cause_response_code", None)
+    code = _response_code(exc)
     return f"{type(cause).__name__}: {code or cause}"[:300]

@@ -10,10 +10,9 @@
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
-from gateway.errors import upstream_error
-from gateway.web.proxy import proxy_to_litellm
+from gateway.web.proxy import openai_errors, proxy_to_litellm
 from gateway.web.requests import parse_json_object, principal_of
 
 
@@ -21,17 +20,6 @@ async def user_new(request: Request) -> Response:
     principal = principal_of(request)
     if principal.type != "jwt":
         parse_json_object(await request.body(), empty_is={})  # LiteLLM answers 500 to a JSON array
-        return await _openai_errors(await proxy_to_litellm(request))
+        return await openai_errors(await proxy_to_litellm(request))
     answer = await request.app.state.gw.accounts.new_key_for(principal)
     return JSONResponse(answer)
-
-
-async def _openai_errors(relayed: StreamingResponse) -> Response:
-    """LiteLLM's answer as it is, except LiteLLM's FastAPI-style errors (``{"detail": ...}`` for a
-    body it cannot parse or validate), which become OpenAI errors like every error of these routes."""
-    if relayed.status_code < 400:
-        return relayed
-    body = b"".join([chunk async for chunk in relayed.body_iterator])
-    if relayed.background is not None:
-        await relayed.background()
-    raise upstream_error(relayed.status_code, body)

@@ -22,9 +22,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from gateway.errors import ErrorKind, GatewayError, upstream_error
+from gateway.errors import ErrorKind, GatewayError
 from gateway.identity.key_policy import (
     admin_only,
     carry_reserved_metadata,
@@ -35,12 +35,10 @@ from gateway.identity.key_policy import (
     team_key_bulk_update_body_for,
 )
 from gateway.identity.principal import Principal
-from gateway.web.proxy import proxy_to_litellm
+from gateway.web.proxy import openai_errors, proxy_to_litellm, upstream_failure
 from gateway.web.requests import parse_json_object, principal_of, upstream_authorization
 
 _ADMIN_ROLE = "proxy_admin"
-#: How LiteLLM words a refusal of a feature that needs a LiteLLM Enterprise licence (e.g. regenerate).
-_ENTERPRISE_ONLY = "Enterprise feature"
 
 Rule = Callable[[Principal, Mapping[str, Any]], dict[str, Any]]
 
@@ -86,7 +84,7 @@ async def key_route(request: Request) -> Response:
     raw = await request.body()
     requested = parse_json_object(raw, empty_is={})  # LiteLLM answers 500 to a JSON array; empty: defaults
     if principal.is_admin:
-        return await _openai_errors(await proxy_to_litellm(request))
+        return await openai_errors(await proxy_to_litellm(request))
     authorization = await upstream_authorization(request, principal)
     if principal.type == "key" and await _is_proxy_admin(request, authorization):
         return await _forward(request, path, authorization, raw)
@@ -131,7 +129,7 @@ async def _metadata_keeping_reserved(
         content=json.dumps(query).encode(),
     )
     if response.status_code != 200:
-        raise _upstream_failure(response.status_code, response.content)
+        raise upstream_failure(response.status_code, response.content)
     try:
         rows = response.json().get("info")
     except (ValueError, AttributeError):
@@ -164,30 +162,5 @@ async def _forward(request: Request, path: str, authorization: str, content: byt
         content=content,
     )
     if response.status_code >= 400:
-        raise _upstream_failure(response.status_code, response.content)
+        raise upstream_failure(response.status_code, response.content)
     return Response(response.content, status_code=response.status_code, media_type="application/json")
-
-
-async def _openai_errors(relayed: StreamingResponse) -> Response:
-    """An administrator's relayed answer as it is, except errors, which come back in OpenAI format."""
-    if relayed.status_code < 400:
-        return relayed
-    content = b"".join([chunk async for chunk in relayed.body_iterator])
-    if relayed.background is not None:
-        await relayed.background()
-    raise _upstream_failure(relayed.status_code, content)
-
-
-def _upstream_failure(status: int, content: bytes) -> GatewayError:
-    """LiteLLM's refusal as a gateway error (relayed verbatim when OpenAI-shaped, else rendered so)."""
-    error = upstream_error(status, content)
-    try:
-        detail = json.loads(content).get("detail")
-    except (ValueError, UnicodeDecodeError, AttributeError):
-        detail = None
-    if isinstance(detail, dict) and isinstance(detail.get("error"), str):
-        error = GatewayError(error.kind, detail["error"], upstream=error.upstream)
-    if status == 500 and _ENTERPRISE_ONLY in error.message:
-        # LiteLLM answers 500 to a feature its licence does not include: a refusal, not a failure
-        return GatewayError(ErrorKind.FORBIDDEN, error.message)
-    return error

@@ -1,13 +1,20 @@
-"""Every path the gateway does not serve itself goes to LiteLLM unchanged, streamed both ways."""
+"""Every path the gateway does not serve itself goes to LiteLLM unchanged, streamed both ways; and
+LiteLLM's refusals on the account routes rendered as OpenAI errors."""
 
 from __future__ import annotations
+
+import json
 
 import httpx
 from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from gateway.errors import ErrorKind, GatewayError, upstream_error
 from gateway.upstream import forwardable_headers
+
+#: How LiteLLM words a refusal of a feature that needs a LiteLLM Enterprise licence (e.g. regenerate).
+_ENTERPRISE_ONLY = "Enterprise feature"
 
 
 def relay_response(upstream: httpx.Response) -> StreamingResponse:
@@ -24,15 +31,48 @@ def relay_response(upstream: httpx.Response) -> StreamingResponse:
     return response
 
 
+def wire_path(request: Request) -> str:
+    """The path exactly as the client sent it (still percent-encoded, so ``%2F`` stays inside its segment);
+    bytes outside printable ASCII are percent-encoded, as a client should have done."""
+    raw: bytes = request.scope.get("raw_path") or request.url.path.encode()
+    return "".join(chr(b) if 0x21 <= b <= 0x7E else f"%{b:02X}" for b in raw)
+
+
 async def proxy_to_litellm(request: Request) -> Response:
     gw = request.app.state.gw
     has_body = request.method not in ("GET", "HEAD", "OPTIONS", "DELETE") or "content-length" in request.headers
     upstream = await gw.upstream.send(
         request.method,
-        request.url.path,
+        wire_path(request),
         params=request.url.query,
         headers=forwardable_headers(request.headers.items()),
         content=request.stream() if has_body else None,
         stream=True,
     )
     return relay_response(upstream)
+
+
+async def openai_errors(relayed: StreamingResponse) -> Response:
+    """A relayed answer as it is, except errors, which come back in OpenAI format (LiteLLM answers some
+    refusals FastAPI-style, ``{"detail": ...}``)."""
+    if relayed.status_code < 400:
+        return relayed
+    content = b"".join([chunk async for chunk in relayed.body_iterator])
+    if relayed.background is not None:
+        await relayed.background()
+    raise upstream_failure(relayed.status_code, content)
+
+
+def upstream_failure(status: int, content: bytes) -> GatewayError:
+    """LiteLLM's refusal as a gateway error (relayed verbatim when OpenAI-shaped, else rendered so)."""
+    error = upstream_error(status, content)
+    try:
+        detail = json.loads(content).get("detail")
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        detail = None
+    if isinstance(detail, dict) and isinstance(detail.get("error"), str):
+        error = GatewayError(error.kind, detail["error"], upstream=error.upstream)
+    if status == 500 and _ENTERPRISE_ONLY in error.message:
+        # LiteLLM answers 500 to a feature its licence does not include: a refusal, not a failure
+        return GatewayError(ErrorKind.FORBIDDEN, error.message)
+    return error
