@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from rehearsal.functions import authorizer_function_id, load_function, middleware_function_id
-from rehearsal.template import Assembly, Resolver
-from rehearsal.variables import Component, ReadElsewhere, config_references
+from rehearsal.functions import Function, authorizer_function_id, load_function, middleware_function_id
+from rehearsal.template import REPO_ROOT, Assembly, Resolver
+from rehearsal.variables import Component, ReadElsewhere, config_references, imported_code
 
 LITELLM_SOURCE = Path(importlib.util.find_spec("litellm").origin).parent  # type: ignore[union-attr,arg-type]
 
@@ -27,6 +27,22 @@ LAMBDA_READS = {
 def _secret_arn_reader(opt_python: Path) -> ReadElsewhere:
     return ReadElsewhere("gateway/settings.py _secret(): NAME_SECRET_ARN", opt_python / "gateway" / "settings.py",
                          '_SECRET_ARN"')  # fmt: skip
+
+
+_CLI = LITELLM_SOURCE / "proxy" / "proxy_cli.py"
+#: What the pinned ``litellm`` CLI reads as click option defaults (``envvar=``), which the lookup scan
+#: cannot see; the entrypoint passes neither option itself, so the variable is what the CLI uses.
+LITELLM_CLI_READS = {
+    "NUM_WORKERS": ReadElsewhere("litellm CLI --num_workers (click envvar)", _CLI, 'envvar="NUM_WORKERS"'),
+    "TIMEOUT_WORKER_HEALTHCHECK": ReadElsewhere(
+        "litellm CLI --timeout_worker_healthcheck (click envvar)", _CLI, 'envvar="TIMEOUT_WORKER_HEALTHCHECK"'
+    ),
+    "GRACEFUL_SHUTDOWN_TIMEOUT": ReadElsewhere(
+        "litellm GracefulShutdownManager.get_timeout(), which the CLI passes to uvicorn/gunicorn",
+        LITELLM_SOURCE / "proxy" / "shutdown" / "graceful_shutdown_manager.py",
+        'os.getenv("GRACEFUL_SHUTDOWN_TIMEOUT")',
+    ),
+}
 
 
 #: Settings the gateway functions cannot run correctly without (alternatives in one tuple), and why:
@@ -50,6 +66,19 @@ API_VALUES = {
     "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",  # the Web Adapter's entry point
     "AWS_LWA_INVOKE_MODE": "response_stream",  # streams must stream
 }
+#: The ops function: ``aws_platform`` indexes OPS_ECS_CLUSTER, OPS_ECS_SERVICE and the master key's ARN
+#: (it writes the secret, so no plain LITELLM_MASTER_KEY), the handler LITELLM_BASE_URL; without
+#: OPS_GATEWAY_FUNCTIONS a rotation would restart no function, without HISTORY_TABLE_NAME export/purge
+#: and the health check would use the local default table.
+OPS_REQUIRED = (
+    ("LITELLM_BASE_URL",),
+    ("LITELLM_MASTER_KEY_SECRET_ARN",),
+    ("HISTORY_TABLE_NAME",),
+    ("OPS_ECS_CLUSTER",),
+    ("OPS_ECS_SERVICE",),
+    ("OPS_GATEWAY_FUNCTIONS",),
+)
+OPS_HANDLER = REPO_ROOT / "functions" / "ops" / "handler.py"
 #: LiteLLM container requirements beyond the config's ``os.environ/`` references and database_url.py:
 #: the salt key encrypts provider credentials stored in the DB (STORE_MODEL_IN_DB); REDIS_SSL because
 #: ElastiCache only speaks TLS.
@@ -84,6 +113,7 @@ def container_component(assembly: Assembly, container: dict[str, Any]) -> Compon
         library_code=[LITELLM_SOURCE],
         config=config,
         required=[*required, *CONTAINER_REQUIRED],
+        read_elsewhere=LITELLM_CLI_READS,
         expected_values=CONTAINER_VALUES,
     )
 
@@ -99,15 +129,24 @@ def components(assembly: Assembly, resolve: Resolver, work: Path, container: dic
         properties = props["Properties"]
         if not properties.get("Environment", {}).get("Variables") or "S3Key" not in properties.get("Code", {}):
             continue
-        name, required, values = known.get(logical, (logical, (), {}))
         function = load_function(assembly, logical, resolve, work)
+        if logical not in known and is_ops(function):
+            known[logical] = ("ops", OPS_REQUIRED, {})
+        name, required, values = known.get(logical, (logical, (), {}))
+        packages = {p.name: p.resolve() for p in function.opt_python.iterdir()}
         arn_reader = _secret_arn_reader(function.opt_python)
         secret_arns = ("LITELLM_MASTER_KEY_SECRET_ARN", "GATEWAY_HASH_SALT_SECRET_ARN")
         yield Component(
             name=name,
             variables=function.environment,
-            own_code=[function.code, *(p.resolve() for p in function.opt_python.iterdir())],
+            own_code=imported_code([function.code], packages),  # the layer modules the code imports
             read_elsewhere={**LAMBDA_READS, **dict.fromkeys(secret_arns, arn_reader)},
             required=required,
             expected_values=values,
         )
+
+
+def is_ops(function: Function) -> bool:
+    """Whether ``function`` is built from ``functions/ops`` (its handler file is that one)."""
+    handler = function.code / "handler.py"
+    return handler.is_file() and handler.read_bytes() == OPS_HANDLER.read_bytes()

@@ -36,7 +36,7 @@ class Function:
 
     def lambda_environment(self, work: Path) -> dict[str, str]:
         """What the Lambda runtime adds to every function (reserved variables), with local paths."""
-        name = f"{self.logical_id}-rehearsal"
+        name = function_name(self.logical_id)
         return {
             "AWS_LAMBDA_FUNCTION_NAME": name,
             "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
@@ -53,6 +53,11 @@ class Function:
             "PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
             "PYTHONPATH": str(self.opt_python),  # the layers' /opt/python, which run.sh also names literally
         }
+
+
+def function_name(logical_id: str) -> str:
+    """The local name of a function (its ``Ref``, and ``AWS_LAMBDA_FUNCTION_NAME`` when it runs)."""
+    return f"{logical_id}-rehearsal"
 
 
 def authorizer_function_id(assembly: Assembly) -> str:

@@ -26,6 +26,7 @@ from rehearsal.functions import (
     Function,
     authorizer_event,
     authorizer_function_id,
+    function_name,
     invoke,
     load_function,
     middleware_function_id,
@@ -108,6 +109,7 @@ class Rehearsal:
         authorizer = load_function(assembly, authorizer_function_id(assembly), self.resolve, self.work)
         context = self._authorizer(authorizer, key)
         self._middleware(assembly, key, context)
+        self._ops_health(assembly)
         if self._wait_healthy(task2):
             self._second_task(task2, key, cached)
         alb.stop()
@@ -119,8 +121,10 @@ class Rehearsal:
         self.secret_values = local_aws.secret_values(assembly, parameters)
         self.secret_arns = local_aws.store_secrets(self.secret_values, self.aws, assembly.region)
         refs = {**parameters, **self.secret_arns, **local_aws.attachment_refs(assembly, self.secret_arns)}
-        for kind in ("AWS::S3::Bucket", "AWS::Logs::LogGroup"):
+        for kind in ("AWS::S3::Bucket", "AWS::Logs::LogGroup", "AWS::ECS::Cluster"):
             refs.update({lid: f"{lid.lower()}-rehearsal" for lid in assembly.resources(kind)})
+        # a function's name: what the rehearsal's Lambda runtime sets as AWS_LAMBDA_FUNCTION_NAME
+        refs.update({lid: function_name(lid) for lid in assembly.resources("AWS::Lambda::Function")})
         tables = {**assembly.resources("AWS::DynamoDB::GlobalTable"), **assembly.resources("AWS::DynamoDB::Table")}
         if len(tables) != 1:
             raise TemplateError(f"expected one DynamoDB table (the chat history), found {len(tables)}")
@@ -138,6 +142,7 @@ class Rehearsal:
             (cache_id, "PrimaryEndPoint.Address"): "127.0.0.1",
             (cache_id, "PrimaryEndPoint.Port"): str(cache["Port"]),
             (alb_id, "DNSName"): "127.0.0.1",
+            **{(lid, "Name"): f"{lid.lower()}-rehearsal" for lid in assembly.resources("AWS::ECS::Service")},
         }
         return Resolver(assembly, refs, attributes)
 
@@ -437,6 +442,32 @@ class Rehearsal:
             "api.context_bound_to_the_credential",
             other.status_code == 401,
             f"the same authorizer context with another key → {other.status_code}",
+        )
+
+    def _ops_health(self, assembly: Assembly) -> None:
+        """The ops function's ``health`` task (its console test event) through the ALB, as an operator runs it."""
+        from rehearsal.expectations import is_ops
+
+        found = [
+            function
+            for logical in assembly.resources("AWS::Lambda::Function")
+            if "S3Key" in assembly.resources("AWS::Lambda::Function")[logical]["Properties"].get("Code", {})
+            and is_ops(function := load_function(assembly, logical, self.resolve, self.work))
+        ]
+        if len(found) != 1:
+            raise TemplateError(f"expected one ops function (functions/ops), found {len(found)}")
+        (function,) = found
+        event = {**json.loads((REPO_ROOT / "functions/ops/events/health.json").read_text()), "model": REHEARSAL_MODEL}
+        (outcome,) = invoke(function, [event], self._function_env(function))
+        result = outcome.get("result") or {}
+        checks = result.get("checks") or {}
+        self.check(
+            "ops.health",
+            result.get("healthy") is True
+            and {"litellm_readiness", "litellm_cache", "dynamodb", "completion"} <= set(checks),
+            f"{event} → healthy={result.get('healthy')} "
+            + ", ".join(f"{name}={'ok' if c.get('ok') else c.get('error')}" for name, c in checks.items())
+            + f" in {outcome['seconds']} s {outcome.get('errorMessage', '')}",
         )
 
     def _second_task(self, task: dict[str, Any], key: str, cached: dict[str, Any]) -> None:

@@ -32,6 +32,12 @@ class TlsPostgres(Postgres):
         super().__init__(data_dir, port, durable=durable)
         self.bin = tls_capable_bin_dir()
 
+    def _prepare(self) -> None:
+        """The data folder as ``Postgres`` lays it out (as root: the project's own folder), but Debian's
+        binaries: ``Postgres._prepare`` points ``bin`` at its copy of the wheel's, which has no SSL."""
+        super()._prepare()
+        self.bin = tls_capable_bin_dir()
+
     def start_tls(self, cert: Path, key: Path, database: str, user: str, password: str) -> None:
         self._prepare()
         if not (self.data_dir / "PG_VERSION").exists():

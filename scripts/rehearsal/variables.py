@@ -14,6 +14,7 @@ read by that component's code, and each setting the code requires is set by the 
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -76,6 +77,57 @@ def names_in_own_code(paths: Sequence[Path]) -> set[str]:
     return found
 
 
+def _module_file(name: str, packages: Mapping[str, Path]) -> Path | None:
+    top, _, rest = name.partition(".")
+    if top not in packages:
+        return None
+    base = packages[top].joinpath(*rest.split(".")) if rest else packages[top]
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _package_name(path: Path, packages: Mapping[str, Path]) -> str:
+    for top, root in packages.items():
+        if path.is_relative_to(root):
+            parts = [top, *path.relative_to(root).with_suffix("").parts]
+            return ".".join(parts[:-1])  # a module's package; __init__.py's own package
+    return ""
+
+
+def imported_code(roots: Sequence[Path], packages: Mapping[str, Path]) -> list[Path]:
+    """``roots`` plus every module of ``packages`` (name → folder) they import, directly or not, with
+    the ``__init__.py`` of each package on the way (all import statements count, lazy ones too)."""
+    seen: dict[Path, None] = {}
+    todo = [p for p in _files(roots, (".py", ".sh"))]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen[path] = None
+        text = path.read_text(errors="replace")
+        names: set[str] = set()
+        if path.suffix == ".py":
+            here = _package_name(path.resolve(), packages)
+            for node in ast.walk(ast.parse(text)):
+                if isinstance(node, ast.Import):
+                    names |= {a.name for a in node.names}
+                elif isinstance(node, ast.ImportFrom):
+                    base = node.module or ""
+                    if node.level:
+                        anchor = here.split(".")[: len(here.split(".")) - node.level + 1]
+                        base = ".".join([*anchor, *([base] if base else [])])
+                    names |= {base} | {f"{base}.{a.name}" for a in node.names}
+        for name in names:
+            parts = name.split(".")
+            for depth in range(1, len(parts) + 1):  # importing a.b.c runs a/__init__, a/b/__init__ too
+                found = _module_file(".".join(parts[:depth]), packages)
+                if found is not None and found not in seen:
+                    todo.append(found)
+    return list(seen)
+
+
 def names_looked_up(paths: Sequence[Path]) -> set[str]:
     found: set[str] = set()
     for path in _files(paths, (".py",)):
@@ -98,13 +150,11 @@ def audit(component: Component) -> list[str]:
         read |= config_references(component.config)[0]
     problems: list[str] = []
     for name in sorted(component.variables):
-        if name in read:
-            continue
         elsewhere = component.read_elsewhere.get(name)
-        if elsewhere is None:
-            problems.append(f"{component.name}: {name} is set by the template but nothing reads it")
-        elif not elsewhere.holds():
+        if elsewhere is not None and not elsewhere.holds():  # checked even when the scan finds the name
             problems.append(f"{component.name}: {name}: the listed reader ({elsewhere.reader}) no longer reads it")
+        elif elsewhere is None and name not in read:
+            problems.append(f"{component.name}: {name} is set by the template but nothing reads it")
     for alternatives in component.required:
         if not any(component.variables.get(n) for n in alternatives):
             problems.append(

@@ -142,3 +142,47 @@ def test_litellm_ignoring_database_port_is_caught(tmp_path: Path) -> None:
     assert problems == ["litellm: DATABASE_PORT is set by the template but nothing reads it"]
     fixed = (ROOT / "litellm_service" / "entrypoint.sh").read_text()
     assert audit(container_component(*_image_assembly(tmp_path / "fixed", fixed))) == []
+
+
+def test_only_the_layer_modules_a_function_imports_count_as_reading(tmp_path: Path) -> None:
+    """A variable read only by a layer module the function never imports (``make ops``'s local runner,
+    say) is unread in that function, even though the layer ships the module."""
+    from rehearsal.variables import imported_code
+
+    layer = tmp_path / "opt" / "gateway"
+    (layer / "ops").mkdir(parents=True)
+    (layer / "__init__.py").write_text("")
+    (layer / "ops" / "__init__.py").write_text("")
+    (layer / "ops" / "platform.py").write_text('import os\nCLUSTER = os.environ["OPS_ECS_CLUSTER"]\n')
+    (layer / "ops" / "dispatch.py").write_text("def run():\n    from .platform import CLUSTER\n    return CLUSTER\n")
+    (layer / "ops" / "local.py").write_text('import os\nDIR = os.environ.get("GATEWAY_LOCAL_DIR")\n')
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "handler.py").write_text("from gateway.ops.dispatch import run\n")
+    own = imported_code([code], {"gateway": layer})
+    assert {p.relative_to(tmp_path).as_posix() for p in own} == {
+        "code/handler.py", "opt/gateway/__init__.py", "opt/gateway/ops/__init__.py",
+        "opt/gateway/ops/dispatch.py", "opt/gateway/ops/platform.py",
+    }  # fmt: skip
+    component = Component("ops", {"OPS_ECS_CLUSTER": "c", "GATEWAY_LOCAL_DIR": "/tmp"}, own)
+    assert audit(component) == ["ops: GATEWAY_LOCAL_DIR is set by the template but nothing reads it"]
+
+
+def test_a_stale_justification_fails_even_when_something_else_mentions_the_name(tmp_path: Path) -> None:
+    """NUM_WORKERS also appears in a LiteLLM getenv off the CLI path; the CLI's envvar is the reader."""
+    cli = tmp_path / "proxy_cli.py"
+    cli.write_text('@click.option("--num_workers", default=1)\n')
+    code = tmp_path / "server.py"
+    code.write_text('import os\nos.getenv("NUM_WORKERS", "1")\n')
+    reader = ReadElsewhere("litellm CLI --num_workers", cli, 'envvar="NUM_WORKERS"')
+    component = Component("litellm", {"NUM_WORKERS": "2"}, [code], read_elsewhere={"NUM_WORKERS": reader})
+    assert audit(component) == [
+        "litellm: NUM_WORKERS: the listed reader (litellm CLI --num_workers) no longer reads it"
+    ]
+
+
+def test_the_litellm_cli_readers_hold_for_the_pinned_litellm() -> None:
+    from rehearsal.expectations import LITELLM_CLI_READS
+
+    assert sorted(LITELLM_CLI_READS) == ["GRACEFUL_SHUTDOWN_TIMEOUT", "NUM_WORKERS", "TIMEOUT_WORKER_HEALTHCHECK"]
+    assert [name for name, reader in LITELLM_CLI_READS.items() if not reader.holds()] == []

@@ -25,10 +25,13 @@ CHECKS = [
     "api.readiness",
     "api.chat_with_authorizer_context",
     "api.context_bound_to_the_credential",
+    # the ops function's health task (its console test event) against the rehearsed stack
+    "ops.health",
     # 4. every variable is read, every required one set
     "variables.litellm",
     "variables.api",
     "variables.authorizer",
+    "variables.ops",
 ]
 
 

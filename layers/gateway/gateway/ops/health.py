@@ -34,7 +34,9 @@ async def health(ctx: OpsContext, event: Mapping[str, Any]) -> dict[str, Any]:
         return {}
 
     async def readiness() -> dict[str, Any]:
-        response = await ctx.litellm.send("GET", "/health/readiness")
+        # the authenticated details: the public /health/readiness of the pinned LiteLLM has no "cache" field
+        headers = {"authorization": f"Bearer {ctx.platform.secret.read()}", "accept": "application/json"}
+        response = await ctx.litellm.send("GET", "/health/readiness/details", headers=headers)
         body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
         if response.status_code != 200 or body.get("status") != "healthy":
             raise OpsError(f"HTTP {response.status_code}: {body.get('status') or body.get('detail')}")
