@@ -237,18 +237,19 @@ class LiteLLMService(Construct):
         database.allow_from(self.task_security_group)
         cache.allow_from(self.task_security_group)
 
+        private = vpc.select_subnets(subnet_type=network.private.subnet_type, subnets=network.private.subnets)
         self.migrations = DatabaseMigrations(
             self,
             "Migrations",
             cluster=self.cluster,
             task_definition=task,
             container_name="litellm",
-            subnets=vpc.select_subnets(network.private).subnets,
+            subnets=private.subnets,
             security_group=self.task_security_group,
         )
         # the migration task needs the database, its ingress rule, the cache and a route out (image pull)
         self.migrations.run.node.add_dependency(
-            database, cache, vpc.select_subnets(network.private).internet_connectivity_established
+            database, cache, private.internet_connectivity_established
         )
 
         self.service = ecs.FargateService(
