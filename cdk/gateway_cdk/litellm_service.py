@@ -248,9 +248,7 @@ class LiteLLMService(Construct):
             security_group=self.task_security_group,
         )
         # the migration task needs the database, its ingress rule, the cache and a route out (image pull)
-        self.migrations.run.node.add_dependency(
-            database, cache, private.internet_connectivity_established
-        )
+        self.migrations.run.node.add_dependency(database, cache, private.internet_connectivity_established)
 
         self.service = ecs.FargateService(
             self,

@@ -58,7 +58,12 @@ def run_entrypoint(tmp_path: Path, env: dict[str, str], *args: str) -> subproces
         **env,
     }
     return subprocess.run(
-        ["sh", str(image / "entrypoint.sh"), *args], env=full_env, capture_output=True, text=True, timeout=120, check=False
+        ["sh", str(image / "entrypoint.sh"), *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
