@@ -243,7 +243,6 @@ class LiteLLMService(Construct):
             "Migrations",
             cluster=self.cluster,
             task_definition=task,
-            container_name="litellm",
             subnets=private.subnets,
             security_group=self.task_security_group,
         )

@@ -37,13 +37,11 @@ class DatabaseMigrations(Construct):
         *,
         cluster: ecs.ICluster,
         task_definition: ecs.FargateTaskDefinition,
-        container_name: str,
         subnets: list[ec2.ISubnet],
         security_group: ec2.ISecurityGroup,
     ) -> None:
         super().__init__(scope, construct_id)
         code = lambda_.Code.from_asset(str(_HANDLER_DIR))
-        environment = {"MIGRATION_CONTAINER": container_name}
         start = lambda_.Function(
             self,
             "Start",
@@ -51,7 +49,6 @@ class DatabaseMigrations(Construct):
             handler="handler.on_event",
             code=code,
             timeout=Duration.seconds(60),
-            environment=environment,
             description="Starts LiteLLM's database migration task (one per deploy)",
         )
         check = lambda_.Function(
@@ -61,7 +58,6 @@ class DatabaseMigrations(Construct):
             handler="handler.is_complete",
             code=code,
             timeout=Duration.seconds(30),
-            environment=environment,
             description="Reports whether LiteLLM's database migration task succeeded",
         )
         start.add_to_role_policy(

@@ -8,12 +8,12 @@ code 0, and fails the deploy (with the task's reason and log stream) otherwise. 
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import boto3
 
-CONTAINER = os.environ.get("MIGRATION_CONTAINER", "litellm")
+#: The container in the service's task definition (cdk/gateway_cdk/litellm_service.py).
+CONTAINER = "litellm"
 
 
 def _ecs() -> Any:
