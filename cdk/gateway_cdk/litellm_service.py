@@ -24,6 +24,7 @@ from .cache import Cache
 from .common import logical_id, retention, suppress
 from .data import LogBucket
 from .database import DATABASE_NAME, DATABASE_PORT, Database
+from .migrations import DatabaseMigrations
 from .network import Network
 from .secrets import GatewaySecrets
 from .settings import Settings
@@ -168,6 +169,8 @@ class LiteLLMService(Construct):
             "REDIS_PORT": cache.port,
             "REDIS_SSL": "true",
             "STORE_MODEL_IN_DB": "True",
+            # migrations run once per deploy, before the service's tasks start (migrations.py), not in each task
+            "DISABLE_SCHEMA_UPDATE": "true",
         }
         environment |= server_environment(settings)
         if settings.langsmith_project:
@@ -234,6 +237,18 @@ class LiteLLMService(Construct):
         database.allow_from(self.task_security_group)
         cache.allow_from(self.task_security_group)
 
+        private = vpc.select_subnets(subnet_type=network.private.subnet_type, subnets=network.private.subnets)
+        self.migrations = DatabaseMigrations(
+            self,
+            "Migrations",
+            cluster=self.cluster,
+            task_definition=task,
+            subnets=private.subnets,
+            security_group=self.task_security_group,
+        )
+        # the migration task needs the database, its ingress rule, the cache and a route out (image pull)
+        self.migrations.run.node.add_dependency(database, cache, private.internet_connectivity_established)
+
         self.service = ecs.FargateService(
             self,
             "Service",
@@ -249,6 +264,7 @@ class LiteLLMService(Construct):
             health_check_grace_period=Duration.seconds(180),
             enable_execute_command=False,
         )
+        self.service.node.add_dependency(self.migrations.run)
 
         self.alb = elbv2.ApplicationLoadBalancer(
             self,

@@ -135,15 +135,31 @@ def components(assembly: Assembly, resolve: Resolver, work: Path, container: dic
         name, required, values = known.get(logical, (logical, (), {}))
         packages = {p.name: p.resolve() for p in function.opt_python.iterdir()}
         arn_reader = _secret_arn_reader(function.opt_python)
+        framework = _provider_framework_reads(function)
         secret_arns = ("LITELLM_MASTER_KEY_SECRET_ARN", "GATEWAY_HASH_SALT_SECRET_ARN")
         yield Component(
             name=name,
             variables=function.environment,
             own_code=imported_code([function.code], packages),  # the layer modules the code imports
-            read_elsewhere={**LAMBDA_READS, **dict.fromkeys(secret_arns, arn_reader)},
+            read_elsewhere={**LAMBDA_READS, **dict.fromkeys(secret_arns, arn_reader), **framework},
             required=required,
             expected_values=values,
         )
+
+
+#: What the CDK provider framework's own function (``custom_resources.Provider``, used by the database
+#: migrations' custom resource) reads: the handlers it invokes and its waiter, named in its consts.js.
+PROVIDER_FRAMEWORK_VARIABLES = (
+    "USER_ON_EVENT_FUNCTION_ARN",
+    "USER_IS_COMPLETE_FUNCTION_ARN",
+    "WAITER_STATE_MACHINE_ARN",
+)
+
+
+def _provider_framework_reads(function: Function) -> dict[str, ReadElsewhere]:
+    consts = function.code / "consts.js"
+    reader = "the CDK provider framework (framework.js, names in consts.js)"
+    return {name: ReadElsewhere(reader, consts, f'"{name}"') for name in PROVIDER_FRAMEWORK_VARIABLES}
 
 
 def is_ops(function: Function) -> bool:

@@ -143,7 +143,12 @@ class Rehearsal:
             (cache_id, "PrimaryEndPoint.Port"): str(cache["Port"]),
             (alb_id, "DNSName"): "127.0.0.1",
             **{(lid, "Name"): f"{lid.lower()}-rehearsal" for lid in assembly.resources("AWS::ECS::Service")},
-        }
+            # the CDK provider framework's functions name the handlers they invoke (database migrations)
+            **{(lid, "Arn"): f"arn:aws:lambda:{assembly.region}:123456789012:function:{function_name(lid)}"
+               for lid in assembly.resources("AWS::Lambda::Function")},
+        }  # fmt: skip
+        refs.update({lid: f"arn:aws:states:{assembly.region}:123456789012:stateMachine:{lid.lower()}-rehearsal"
+                     for lid in assembly.resources("AWS::StepFunctions::StateMachine")})  # fmt: skip
         return Resolver(assembly, refs, attributes)
 
     def _secret(self, value: Any) -> str:

@@ -36,11 +36,12 @@ url = os.environ.get("DATABASE_URL")
 if not url:
     from litellm.proxy.utils import construct_database_url_from_env_vars
     url = construct_database_url_from_env_vars()
-json.dump({{"url": url, "argv": sys.argv[1:]}}, open(os.environ["RECORD"], "w"))
+json.dump({{"url": url, "argv": sys.argv[1:], "disable": os.environ.get("DISABLE_SCHEMA_UPDATE")}},
+          open(os.environ["RECORD"], "w"))
 """
 
 
-def run_entrypoint(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+def run_entrypoint(tmp_path: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
     image = stage_image_context(ROOT, tmp_path / "build")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -57,7 +58,12 @@ def run_entrypoint(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedP
         **env,
     }
     return subprocess.run(
-        ["sh", str(image / "entrypoint.sh")], env=full_env, capture_output=True, text=True, timeout=120, check=False
+        ["sh", str(image / "entrypoint.sh"), *args],
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -106,3 +112,29 @@ def test_no_host_means_no_database() -> None:
     assert database_url({}) is None
     assert database_url({**TASK_ENV, "DATABASE_HOST": "fd00::5"}).startswith("postgresql://litellm:")
     assert "@[fd00::5]:5532/" in database_url({**TASK_ENV, "DATABASE_HOST": "fd00::5"})
+
+
+def migrates_at_start(record: dict) -> bool:
+    """Whether LiteLLM's CLI (pinned) would apply migrations with the environment the stand-in saw."""
+    from litellm.proxy.db.prisma_client import should_update_prisma_schema
+
+    return should_update_prisma_schema(record["disable"])
+
+
+def test_migrate_mode_applies_migrations_and_does_not_serve(tmp_path: Path) -> None:
+    """The once-per-deploy task (``command: ["migrate"]``) runs the CLI's setup only, migrations on,
+    even though the task definition it shares with the service says DISABLE_SCHEMA_UPDATE=true."""
+    result = run_entrypoint(tmp_path, {**TASK_ENV, "DISABLE_SCHEMA_UPDATE": "true"}, "migrate")
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert record["argv"] == ["--config", str(tmp_path / "rendered.yaml"), "--skip_server_startup"]
+    assert migrates_at_start(record)
+    assert urlsplit(record["url"]).port == 5532  # same database URL as the service's tasks
+
+
+def test_the_service_task_skips_migrations(tmp_path: Path) -> None:
+    result = run_entrypoint(tmp_path, {**TASK_ENV, "DISABLE_SCHEMA_UPDATE": "true"})
+    assert result.returncode == 0, result.stderr
+    record = json.loads((tmp_path / "record.json").read_text())
+    assert "--skip_server_startup" not in record["argv"] and "migrate" not in record["argv"]
+    assert not migrates_at_start(record)
