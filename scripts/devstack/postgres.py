@@ -158,16 +158,21 @@ class Postgres:
         (cluster / LINK_NOTE).write_text(str(self.link))  # after the link: a sweep never sees it half-made
         sweep_orphans(home)
 
+    def init_cluster(self, auth: str) -> None:
+        """``initdb`` the data folder unless it holds a cluster already (superuser ``postgres``)."""
+        if (self.data_dir / "PG_VERSION").exists():
+            return
+        out = self._run(
+            str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", "postgres", f"--auth={auth}",
+            "-E", "UTF8", "--no-locale", "--no-sync",
+        )  # fmt: skip
+        if out.returncode != 0:
+            raise RuntimeError(f"initdb failed: {out.stderr or out.stdout}")
+
     def start(self, database: str) -> str:
         """Start (initialising if needed), create ``database``, return its URL."""
         self._prepare()
-        if not (self.data_dir / "PG_VERSION").exists():
-            out = self._run(
-                str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=trust",
-                "-E", "UTF8", "--no-locale", "--no-sync",
-            )  # fmt: skip
-            if out.returncode != 0:
-                raise RuntimeError(f"initdb failed: {out.stderr or out.stdout}")
+        self.init_cluster(auth="trust")
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k ''"
         if not self.durable:
             options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"

@@ -40,13 +40,7 @@ class TlsPostgres(Postgres):
 
     def start_tls(self, cert: Path, key: Path, database: str, user: str, password: str) -> None:
         self._prepare()
-        if not (self.data_dir / "PG_VERSION").exists():
-            out = self._run(
-                str(self.bin / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "--auth=reject",
-                "-E", "UTF8", "--no-locale", "--no-sync",
-            )  # fmt: skip
-            if out.returncode != 0:
-                raise RuntimeError(f"initdb failed: {out.stderr or out.stdout}")
+        self.init_cluster(auth="reject")
         for source, name in ((cert, "server.crt"), (key, "server.key")):
             target = self.data_dir / name
             shutil.copyfile(source, target)
