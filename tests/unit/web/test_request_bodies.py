@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from gateway.chat.jsonbytes import json_bytes
 from gateway.errors import ErrorKind, GatewayError
+from gateway.jsonbytes import json_bytes
 from gateway.web.requests import MAX_JSON_DEPTH, parse_json_object
 
 

@@ -18,12 +18,12 @@ import anyio.to_thread
 import httpx
 
 from gateway.chat.accumulate import ReplyAccumulator
-from gateway.chat.jsonbytes import json_bytes
 from gateway.chat.sse import DONE, parse_chunk, sse_data
 from gateway.converse.translate import is_prompt_arn
 from gateway.errors import ErrorKind, GatewayError, upstream_error, validation
 from gateway.history.store import HistoryStore, SessionTurn
 from gateway.identity.principal import Principal
+from gateway.jsonbytes import json_bytes
 from gateway.prompts import PromptResolver, apply_prompt
 from gateway.upstream import LiteLLMClient
 

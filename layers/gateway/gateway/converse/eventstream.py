@@ -11,28 +11,18 @@ into lowerCamel form.
 
 from __future__ import annotations
 
-import json
 import struct
 from collections.abc import Iterable
 from zlib import crc32
 
 from gateway.errors import ErrorKind, GatewayError
+from gateway.jsonbytes import json_bytes
 
 CONTENT_TYPE = "application/vnd.amazon.eventstream"
 
 _PRELUDE = struct.Struct(">II").pack
 _U32 = struct.Struct(">I").pack
 _U16 = struct.Struct(">H").pack
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_dumps_ascii = json.JSONEncoder(separators=(",", ":")).encode
-
-
-def _json_bytes(payload: dict) -> bytes:
-    """Compact UTF-8 JSON; a lone surrogate (valid in JSON text, not in UTF-8) is sent as ``\\udXXX``."""
-    try:
-        return _dumps(payload).encode()
-    except UnicodeEncodeError:
-        return _dumps_ascii(payload).encode()
 
 
 def _header(name: str, value: str) -> bytes:
@@ -64,7 +54,7 @@ def encode_event(event_type: str, payload: dict | bytes) -> bytes:
     headers = _EVENT_HEADERS.get(event_type)
     if headers is None:
         headers = _EVENT_HEADERS[event_type] = _header(":event-type", event_type) + _JSON_EVENT
-    body = payload if isinstance(payload, bytes) else _json_bytes(payload)
+    body = payload if isinstance(payload, bytes) else json_bytes(payload)
     return _frame(headers, body)
 
 
@@ -77,7 +67,7 @@ def encode_exception(error_name: str, message: str) -> bytes:
     """An exception frame; ``ThrottlingException`` and ``throttlingException`` both work."""
     name = error_name[:1].lower() + error_name[1:]
     headers = _header(":exception-type", name) + _JSON_EXCEPTION
-    return _frame(headers, _json_bytes({"message": message}))
+    return _frame(headers, json_bytes({"message": message}))
 
 
 def encode_gateway_error(error: GatewayError) -> bytes:

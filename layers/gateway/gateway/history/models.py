@@ -31,6 +31,7 @@ from pynamodb.models import Model
 
 from gateway.errors import validation
 from gateway.history.config import ITEM_MAX_BYTES, HistoryConfig
+from gateway.jsonbytes import json_bytes
 
 HEADER_SEQ = 10**18  # sorts after every message seq
 OWNER_INDEX = "owner-index"
@@ -99,17 +100,12 @@ class EncodedMessage:
 
 def canonical_json(message: dict) -> str:
     """Compact JSON; UTF-8 kept as is (smaller than ``\\uXXXX``) unless it holds lone surrogates."""
-    text = json.dumps(message, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        text = json.dumps(message, separators=(",", ":"), allow_nan=False)
-    return text
+    return json_bytes(message, allow_nan=False).decode("utf-8")
 
 
 def json_size(message: dict) -> int:
     """Bytes of ``message`` as stored (its canonical JSON in UTF-8)."""
-    return len(canonical_json(message).encode("utf-8"))
+    return len(json_bytes(message, allow_nan=False))
 
 
 def split_utf8(text: str, budget: int) -> list[str]:

@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from gateway.chat.jsonbytes import json_bytes
 from gateway.chat.message_shape import check_messages
 from gateway.chat.service import ChatRequest, ChatStream, history_headers, session_id_field
 from gateway.chat.sse import DONE
 from gateway.errors import GatewayError
+from gateway.jsonbytes import json_bytes
 from gateway.web.requests import principal_of, read_json_object, upstream_authorization
 from gateway.web.responses import JSONBody
 

@@ -1,4 +1,4 @@
-"""JSON responses rendered with :func:`gateway.chat.jsonbytes.json_bytes` (lone surrogates escaped)."""
+"""JSON responses rendered with :func:`gateway.jsonbytes.json_bytes` (lone surrogates escaped)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse
 
-from gateway.chat.jsonbytes import json_bytes
+from gateway.jsonbytes import json_bytes
 
 
 class JSONBody(JSONResponse):
