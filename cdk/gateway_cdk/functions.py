@@ -47,6 +47,56 @@ def _code_dir(path: Path, required: tuple[str, ...]) -> str:
     return str(path)
 
 
+_MANAGED = "arn:<AWS::Partition>:iam::aws:policy/service-role"
+
+
+def gateway_function(
+    scope: Construct,
+    name: str,
+    *,
+    settings: Settings,
+    network: Network,
+    security_group: ec2.ISecurityGroup,
+    architecture: lambda_.Architecture,
+    **kwargs: object,
+) -> lambda_.Function:
+    """A function of the gateway: python3.13 (what the layer is built for), in the private subnets,
+    traced, with a log group of its own (``<name>Logs``) and the cdk-nag acknowledgements every such
+    function shares."""
+    log_group = logs.LogGroup(
+        scope,
+        f"{name}Logs",
+        retention=retention(settings.sizing.log_retention_days),
+        removal_policy=RemovalPolicy.DESTROY,
+    )
+    fn = lambda_.Function(
+        scope,
+        name,
+        runtime=lambda_.Runtime.PYTHON_3_13,
+        architecture=architecture,
+        vpc=network.vpc,
+        vpc_subnets=network.private,
+        security_groups=[security_group],
+        tracing=lambda_.Tracing.ACTIVE,
+        log_group=log_group,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    suppress(
+        fn,
+        {
+            f"AwsSolutions-IAM4[Policy::{_MANAGED}/AWSLambdaBasicExecutionRole]": "AWS-maintained "
+            "minimum for writing the function's own logs.",
+            f"AwsSolutions-IAM4[Policy::{_MANAGED}/AWSLambdaVPCAccessExecutionRole]": "AWS-maintained "
+            "minimum for the ENIs a VPC function needs.",
+            "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords (active "
+            "tracing) support no resource-level permissions.",
+            "AwsSolutions-L1": "python3.13 is the runtime the gateway layer is built and tested for "
+            "(layer_build.PYTHON_VERSION); moving runtimes is a deliberate, tested change.",
+        },
+    )
+    return fn
+
+
 class GatewayFunctions(Construct):
     """Both functions; ``api_target`` is what API Gateway integrates (an alias when provisioned)."""
 
@@ -97,24 +147,10 @@ class GatewayFunctions(Construct):
             common_env |= dict(settings.okta_options)
 
         def function(name: str, **kwargs: object) -> lambda_.Function:
-            log_group = logs.LogGroup(
-                self,
-                f"{name}Logs",
-                retention=retention(sizing.log_retention_days),
-                removal_policy=RemovalPolicy.DESTROY,
-            )
-            fn = lambda_.Function(
-                self,
-                name,
-                runtime=lambda_.Runtime.PYTHON_3_13,
-                architecture=arch,
-                vpc=network.vpc,
-                vpc_subnets=network.private,
-                security_groups=[self.security_group],
-                tracing=lambda_.Tracing.ACTIVE,
-                log_group=log_group,
-                **kwargs,  # type: ignore[arg-type]
-            )
+            fn = gateway_function(
+                self, name, settings=settings, network=network, security_group=self.security_group,
+                architecture=arch, **kwargs,
+            )  # fmt: skip
             secrets.master_key.grant_read(fn)
             secrets.hash_salt.grant_read(fn)
             return fn
@@ -168,21 +204,6 @@ class GatewayFunctions(Construct):
             environment={**common_env, "GATEWAY_AUTH_MODE": "inline"},
         )
 
-        managed = "arn:<AWS::Partition>:iam::aws:policy/service-role"
-        for fn in (self.api, self.authorizer):
-            suppress(
-                fn,
-                {
-                    f"AwsSolutions-IAM4[Policy::{managed}/AWSLambdaBasicExecutionRole]": "AWS-maintained "
-                    "minimum for writing the function's own logs.",
-                    f"AwsSolutions-IAM4[Policy::{managed}/AWSLambdaVPCAccessExecutionRole]": "AWS-maintained "
-                    "minimum for the ENIs a VPC function needs.",
-                    "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords (active "
-                    "tracing) support no resource-level permissions.",
-                    "AwsSolutions-L1": "python3.13 is the runtime the gateway layer is built and tested for "
-                    "(layer_build.PYTHON_VERSION); moving runtimes is a deliberate, tested change.",
-                },
-            )
         suppress(
             self.api,
             {
@@ -226,27 +247,18 @@ class OpsFunction(Construct):
         if isinstance(functions.api_target, lambda_.Alias):
             api_entry["alias"] = functions.api_target.alias_name
         gateway_functions.append(api_entry)
-        log_group = logs.LogGroup(
-            self,
-            "Logs",
-            retention=retention(settings.sizing.log_retention_days),
-            removal_policy=RemovalPolicy.DESTROY,
-        )
-        self.function = lambda_.Function(
+        self.function = gateway_function(
             self,
             "Function",
+            settings=settings,
+            network=network,
+            security_group=functions.security_group,  # the security group the ALB admits
+            architecture=functions.api.architecture,
             description="Operator tasks from Lambda console test events (health, users, keys, spend, "
             "history export/purge, master-key rotation)",
-            runtime=lambda_.Runtime.PYTHON_3_13,
-            architecture=functions.api.architecture,
             code=lambda_.Code.from_asset(_code_dir(functions_dir / "ops", ("handler.py",))),
             handler="handler.handler",
             layers=[functions.layer],
-            vpc=network.vpc,
-            vpc_subnets=network.private,
-            security_groups=[functions.security_group],  # the security group the ALB admits
-            tracing=lambda_.Tracing.ACTIVE,
-            log_group=log_group,
             memory_size=512,
             timeout=Duration.minutes(15),  # a rotation waits for the new LiteLLM tasks
             reserved_concurrent_executions=2,
@@ -295,18 +307,10 @@ class OpsFunction(Construct):
                     resources=[f"{functions.api.function_arn}:{api_entry['alias']}"],
                 )
             )
-        managed = "arn:<AWS::Partition>:iam::aws:policy/service-role"
         suppress(
             fn,
             {
-                f"AwsSolutions-IAM4[Policy::{managed}/AWSLambdaBasicExecutionRole]": "AWS-maintained minimum "
-                "for writing the function's own logs.",
-                f"AwsSolutions-IAM4[Policy::{managed}/AWSLambdaVPCAccessExecutionRole]": "AWS-maintained minimum "
-                "for the ENIs a VPC function needs.",
-                "AwsSolutions-IAM5[Resource::*]": "X-Ray PutTraceSegments/PutTelemetryRecords (active tracing) "
-                "support no resource-level permissions.",
                 f"AwsSolutions-IAM5[Resource::<{logical_id(history.table)}.Arn>/index/*]": "export/purge query "
                 "the history table's own owner-index (CDK grants its indexes as index/*).",
-                "AwsSolutions-L1": "python3.13 is the runtime the gateway layer is built and tested for.",
             },
         )
