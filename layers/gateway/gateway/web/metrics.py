@@ -92,8 +92,10 @@ class RouteMetrics:
 
     def record(self, path: str, *, stream: bool, milliseconds: float) -> None:
         """``milliseconds`` is the time to first byte of a stream, else the total latency."""
+        if not self.enabled:  # outside Lambda: nothing to work out per request
+            return
         family = route_family(path)
-        if not self.enabled or family is None:
+        if family is None:
             return
         try:
             provider = AmazonCloudWatchEMFProvider(namespace=self.namespace, service=self.service)
