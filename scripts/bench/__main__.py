@@ -1,9 +1,10 @@
 """`make bench`: gateway overhead against its baselines, all in one run, loopback only.
 
 Rows (each at concurrency 1 and 16, sync and, where it applies, streaming):
-1 direct to the fake upstream · 2 LiteLLM → fake · 3 gateway OpenAI → LiteLLM → fake ·
-4 gateway Converse → LiteLLM → fake · 5 rows 3/4 continuing a stored session (history load +
-append) · 6 the middleware alone → fake (LiteLLM bypassed: our own cost).
+1 direct to the fake upstream · 2 LiteLLM → fake (one worker process; 2w: a second LiteLLM on the
+same database with two workers, the stack's default on a 2-vCPU task, ``NUM_WORKERS``) · 3 gateway
+OpenAI → LiteLLM → fake · 4 gateway Converse → LiteLLM → fake · 5 rows 3/4 continuing a stored
+session (history load + append) · 6 the middleware alone → fake (LiteLLM bypassed: our own cost).
 Then the Lambda entry modules' import time (cold-start cost) and package size against their budgets,
 on a Lambda-like virtualenv (``bench.footprint``).
 Ratios compare rows measured in this same run. Results: a table on stdout and JSON in
@@ -63,6 +64,7 @@ def start(args) -> tuple[LocalStack, Child, dict[str, str]]:
         urls = {
             "fake": fake_url,
             "litellm": stack.litellm_url,
+            "litellm_2_workers": stack.start_litellm("litellm-2-workers", free_port(), num_workers=2),
             "gateway_history": stack.gateway_url,
             "gateway": stack.start_middleware("mw-no-history", free_port(), env_overrides={"HISTORY_ENABLED": "false"}),
             "middleware_only": stack.start_middleware(
@@ -96,6 +98,8 @@ async def measure(urls: dict[str, str], key: str, requests: dict[int, int], repe
         ("1 direct → fake (stream)", urls["fake"] + chat, lambda i: openai_body(True), True),
         ("2 LiteLLM → fake", urls["litellm"] + chat, lambda i: openai_body(False), False),
         ("2 LiteLLM → fake (stream)", urls["litellm"] + chat, lambda i: openai_body(True), True),
+        ("2w LiteLLM, 2 workers → fake", urls["litellm_2_workers"] + chat, lambda i: openai_body(False), False),
+        ("2w LiteLLM, 2 workers → fake (stream)", urls["litellm_2_workers"] + chat, lambda i: openai_body(True), True),
         ("3 gateway OpenAI", urls["gateway"] + chat, lambda i: openai_body(False), False),
         ("3 gateway OpenAI (stream)", urls["gateway"] + chat, lambda i: openai_body(True), True),
         ("4 gateway Converse", urls["gateway"] + converse, lambda i: converse_body(), False),
@@ -117,7 +121,7 @@ async def measure(urls: dict[str, str], key: str, requests: dict[int, int], repe
                     url, body, headers=auth, requests=count, concurrency=concurrency, stream=stream
                 )
                 results.append({"row": name, "concurrency": concurrency, "repeat": repeat, **outcome.summary()})
-                print(f"  {name:<36} c={concurrency:<3} r={repeat}  {results[-1]}", flush=True)
+                print(f"  {name:<40} c={concurrency:<3} r={repeat}  {results[-1]}", flush=True)
     return results
 
 
@@ -148,6 +152,10 @@ def report(results: list[dict]) -> dict:
         "converse_vs_openai_p99_c1": ratio("4 gateway Converse", "3 gateway OpenAI", 1, "p99_ms"),
         "converse_vs_openai_p50_c16": ratio("4 gateway Converse", "3 gateway OpenAI", 16, "p50_ms"),
         "converse_vs_openai_p99_c16": ratio("4 gateway Converse", "3 gateway OpenAI", 16, "p99_ms"),
+        "litellm_2_workers_vs_1_rps_c16": ratio("2w LiteLLM, 2 workers → fake", "2 LiteLLM → fake", 16, "rps"),
+        "litellm_2_workers_vs_1_stream_rps_c16": ratio(
+            "2w LiteLLM, 2 workers → fake (stream)", "2 LiteLLM → fake (stream)", 16, "rps"
+        ),
         "history_turn_added_p50_ms_c1": diff("5 gateway OpenAI + session", "3 gateway OpenAI", 1, "p50_ms"),
     }
 
@@ -157,12 +165,12 @@ def print_table(results: list[dict]) -> None:
         value = best(results, row, c, metric)
         return "       -" if value is None else f"{value:8.2f}"
 
-    print(f"\n{'row':<36} {'c':>3} {'p50':>8} {'p95':>8} {'p99':>8} {'ttfb50':>8} {'rps':>8} {'err':>4}")
+    print(f"\n{'row':<40} {'c':>3} {'p50':>8} {'p95':>8} {'p99':>8} {'ttfb50':>8} {'rps':>8} {'err':>4}")
     for row in dict.fromkeys(r["row"] for r in results):
         for c in sorted({r["concurrency"] for r in results}):
             cells = " ".join(cell(row, c, m) for m in ("p50_ms", "p95_ms", "p99_ms", "ttfb_p50_ms", "rps"))
             errors = sum(r["errors"] for r in results if r["row"] == row and r["concurrency"] == c)
-            print(f"{row:<36} {c:>3} {cells} {errors:>4}")
+            print(f"{row:<40} {c:>3} {cells} {errors:>4}")
 
 
 def main() -> int:
@@ -174,7 +182,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on `kill`/timeout too
-    print("starting fake upstream, PostgreSQL, DynamoDB emulator, LiteLLM and three middleware instances …")
+    print("starting fake upstream, PostgreSQL, DynamoDB emulator, two LiteLLM proxies and three middleware instances …")
     stack, fake, urls = start(args)
     try:
         results = asyncio.run(

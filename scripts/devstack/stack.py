@@ -68,6 +68,7 @@ class LocalStack:
         self.database_note = ""
         self.dynamodb_url = ""
         self.model_names: list[str] = []
+        self._litellm_env: dict[str, str] = {}
 
     @property
     def gateway_url(self) -> str:
@@ -165,16 +166,29 @@ class LocalStack:
         self.model_names = [m["model_name"] for m in config.get("model_list", [])]
         if skipped:
             self.log(f"models without their API key in the environment (left out): {', '.join(skipped)}")
-        env = self._child_env(LITELLM_MASTER_KEY=self.options.master_key, LITELLM_LOCAL_MODEL_COST_MAP="True")
-        env.pop("DATABASE_URL", None)
-        env.update(database_env)
+        self._litellm_env = self._child_env(
+            LITELLM_MASTER_KEY=self.options.master_key, LITELLM_LOCAL_MODEL_COST_MAP="True"
+        )
+        self._litellm_env.pop("DATABASE_URL", None)
+        self._litellm_env.update(database_env)
+        self._spawn_litellm("litellm", self.options.litellm_port, self._litellm_env)
+
+    def start_litellm(self, name: str, port: int, *, num_workers: int) -> str:
+        """Another LiteLLM proxy on the same database and config (as a second ECS task would run), with
+        ``num_workers`` worker processes and without schema updates (the first instance applied them); its URL."""
+        env = {**self._litellm_env, "DISABLE_SCHEMA_UPDATE": "true", "TIMEOUT_WORKER_HEALTHCHECK": "60"}
+        return self._spawn_litellm(name, port, env, "--num_workers", str(num_workers))
+
+    def _spawn_litellm(self, name: str, port: int, env: dict[str, str], *extra: str) -> str:
         argv = [
             str(Path(sys.executable).with_name("litellm")),
             "--config", str(self.options.work_dir / "litellm-config.yaml"),
-            "--host", "127.0.0.1", "--port", str(self.options.litellm_port),
+            "--host", "127.0.0.1", "--port", str(port), *extra,
         ]  # fmt: skip
-        child = self._spawn("litellm", argv, env)
-        wait_until(http_ok(f"{self.litellm_url}/health/readiness"), child=child, timeout=180, what="LiteLLM proxy")
+        child = self._spawn(name, argv, env)
+        url = f"http://127.0.0.1:{port}"
+        wait_until(http_ok(f"{url}/health/readiness"), child=child, timeout=300, what=f"LiteLLM proxy ({name})")
+        return url
 
     def _middleware(self) -> None:
         self.start_middleware("middleware", self.options.gateway_port)
