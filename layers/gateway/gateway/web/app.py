@@ -18,6 +18,7 @@ from gateway.web.context import GatewayContext
 from gateway.web.converse_routes import converse, converse_stream
 from gateway.web.errors import error_response, handle_gateway_error, handle_unexpected_error
 from gateway.web.history_routes import bedrock_chat_history, chat_history, session_ids
+from gateway.web.invoke_routes import invoke, invoke_stream
 from gateway.web.key_routes import key_route
 from gateway.web.openai_routes import chat_completions
 from gateway.web.openapi import OPENAPI_PATH, openapi_route
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/chat/completions", chat_completions, methods=["POST"]),
         Route("/bedrock/model/{model_id:path}/converse", converse, methods=["POST"]),
         Route("/bedrock/model/{model_id:path}/converse-stream", converse_stream, methods=["POST"]),
+        # Anthropic Messages bodies (Claude Code, AnthropicBedrock, boto3 invoke_model) for any model
+        Route("/bedrock/model/{model_id:path}/invoke", invoke, methods=["POST"]),
+        Route("/bedrock/model/{model_id:path}/invoke-with-response-stream", invoke_stream, methods=["POST"]),
         Route("/chat-history", chat_history, methods=["POST"]),
         Route("/bedrock/chat-history", bedrock_chat_history, methods=["POST"]),
         Route("/session-ids", session_ids, methods=["POST"]),
