@@ -17,7 +17,7 @@ from starlette.responses import Response, StreamingResponse
 
 from gateway.anthropic.request import invoke_to_messages
 from gateway.anthropic.stream import InvokeStreamEncoder, exception_frame, message_events
-from gateway.bedrock_ids import resolve_model_id
+from gateway.bedrock_ids import invalid_model_id, resolve_model_id
 from gateway.chat.service import litellm_headers
 from gateway.chat.sse import parse_chunk, sse_data
 from gateway.converse.eventstream import CONTENT_TYPE
@@ -27,6 +27,8 @@ from gateway.web.requests import principal_of, read_json_object, upstream_author
 from gateway.web.responses import JSONBody
 
 MESSAGES_PATH = "/v1/messages"
+#: How LiteLLM refuses a model name it does not serve (Bedrock answers its own message for that).
+_UNKNOWN_MODEL = b"Invalid model name passed in model="
 
 
 async def _call(request: Request, *, stream: bool) -> httpx.Response:
@@ -45,6 +47,8 @@ async def _call(request: Request, *, stream: bool) -> httpx.Response:
     if upstream.status_code >= 300:
         content = await upstream.aread()
         await upstream.aclose()
+        if upstream.status_code == 400 and _UNKNOWN_MODEL in content:
+            raise invalid_model_id(model)
         raise upstream_error(upstream.status_code, content)
     return upstream
 
