@@ -76,7 +76,7 @@ def test_a_body_in_another_format_is_refused_naming_the_supported_one(body):
     ("change", "says"),
     [
         ({"messages": []}, "messages must be a non-empty list"),
-        ({"messages": [{"role": "system", "content": "x"}]}, "messages[0].role"),
+        ({"messages": [{"content": "x"}]}, "messages[0].role"),
         ({"messages": [{"role": "user", "content": [{"text": "converse-style block"}]}]}, "messages[0].content[0]"),
         ({"messages": [{"role": "user", "content": 5}]}, "messages[0].content must be"),
         ({"max_tokens": 0}, "max_tokens"),
@@ -96,3 +96,9 @@ def test_model_and_stream_in_the_body_are_refused_as_bedrock_does(key):
 
 def test_anthropic_beta_must_be_a_list_of_strings():
     assert refusal({**FULL, "anthropic_beta": "a,b"}).param == "anthropic_beta"
+
+
+def test_a_mid_conversation_system_message_goes_to_litellm():
+    """Claude Code 2.1 sends ``{"role": "system"}`` messages after the first turn; LiteLLM takes them."""
+    messages = [*FULL["messages"], {"role": "system", "content": [{"type": "text", "text": "Now be verbose."}]}]
+    assert invoke_to_messages("m", {**FULL, "messages": messages}, stream=False).body["messages"] == messages

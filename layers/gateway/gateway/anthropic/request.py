@@ -29,7 +29,6 @@ SUPPORTED_FORMAT = (
 )
 #: Keys Bedrock refuses in the body: the path carries the model and the operation.
 _PATH_KEYS = ("model", "stream")
-_ROLES = ("user", "assistant")
 
 
 @dataclass(frozen=True)
@@ -75,8 +74,10 @@ def _check_messages(messages: object) -> None:
         where = f"messages[{index}]"
         if not isinstance(message, dict):
             raise not_anthropic(f"{where} must be an object")
-        if message.get("role") not in _ROLES:
-            raise not_anthropic(f"{where}.role must be 'user' or 'assistant'")
+        role = message.get("role")
+        if not isinstance(role, str) or not role:
+            # which roles a model takes is LiteLLM's to say (Claude Code also sends mid-conversation "system")
+            raise not_anthropic(f"{where}.role must be a string ('user', 'assistant')")
         content = message.get("content")
         if isinstance(content, str):
             continue
