@@ -52,6 +52,9 @@ GATEWAY_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/chat/completions"),
     ("POST", "/bedrock/model/{modelId}/converse"),
     ("POST", "/bedrock/model/{modelId}/converse-stream"),
+    # Anthropic Messages bodies (Claude Code, AnthropicBedrock, boto3 invoke_model) for any model
+    ("POST", "/bedrock/model/{modelId}/invoke"),
+    ("POST", "/bedrock/model/{modelId}/invoke-with-response-stream"),
     ("POST", "/chat-history"),
     ("POST", "/bedrock/chat-history"),
     ("POST", "/session-ids"),
