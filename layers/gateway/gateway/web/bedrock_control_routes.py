@@ -27,10 +27,10 @@ from gateway.token_count import count_tokens_call, input_tokens
 from gateway.web.requests import principal_of, read_json_object, upstream_authorization
 from gateway.web.responses import JSONBody
 
-#: Failures of a provider's counting endpoint (not of the request or the caller's rights or limits).
-_PROVIDER_COULD_NOT_COUNT = frozenset(
-    {ErrorKind.NOT_FOUND, ErrorKind.MODEL_ERROR, ErrorKind.UNAVAILABLE, ErrorKind.TIMEOUT}
-)
+#: A provider count that fails otherwise (no counting endpoint, no provider credential for counting, an
+#: outage) falls back to the local estimate, which LiteLLM answers with the caller's credential again
+#: (so the caller's own refusals still come back); a rate limit is the caller's to back off from.
+_NO_FALLBACK = frozenset({ErrorKind.RATE_LIMITED})
 
 
 def _region() -> str:
@@ -103,7 +103,7 @@ async def count_tokens(request: Request) -> Response:
     try:
         answer = await gw.upstream.json_call("POST", call.path, authorization=authorization, body=json_bytes(call.body))
     except GatewayError as exc:
-        if call.fallback is None or exc.kind not in _PROVIDER_COULD_NOT_COUNT:
+        if call.fallback is None or exc.kind in _NO_FALLBACK:
             raise
         call = call.fallback  # the provider has no working counting endpoint: LiteLLM's local estimate
         answer = await gw.upstream.json_call("POST", call.path, authorization=authorization, body=json_bytes(call.body))
