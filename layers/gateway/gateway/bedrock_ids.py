@@ -10,10 +10,11 @@ whatever models LiteLLM serves, so each route that takes a model id calls::
 ``settings`` is anything with a ``bedrock_model_aliases`` attribute (:class:`ModelAliases`; the
 middleware's :class:`gateway.settings.Settings` has one). The answer is the LiteLLM model name to call:
 
-1. an exact key of the alias map → its target (any id, Bedrock-shaped or not);
+1. an exact key of the alias map → its target (any id, Bedrock-shaped or not); an ARN of a
+   foundation model or (application) inference profile → the rules again on its resource id;
 2. an id that is not Bedrock-shaped (``mock-gpt``, ``gpt-4o``, a prompt ARN) → unchanged: plain
    LiteLLM model names pass through;
-3. a Bedrock-shaped id is reduced to its *base*: the ARN's resource id, without the geographic
+3. a Bedrock-shaped id is reduced to its *base*: without the geographic
    inference-profile prefix (``us.``, ``eu.``, ``apac.``, ``global.``, …), the version suffix
    (``-v1:0``, ``-v1``, ``-v2:0:200k``) and the ``[1m]`` context suffix — for example
    ``anthropic.claude-sonnet-4-5-20250929``. The base as an exact key → its target;
@@ -46,7 +47,8 @@ _GEO = "|".join(re.escape(p) for p in sorted(GEO_PREFIXES, key=len, reverse=True
 # starts with a letter, so LiteLLM-style names with dots (gemini-2.5-flash, llama3.1-8b) are not taken.
 _BEDROCK_ID = re.compile(rf"(?:(?:{_GEO})\.)?[a-z][a-z0-9]*\.[A-Za-z][A-Za-z0-9._:-]*(?:\[1m\])?")
 _MODEL_ARN = re.compile(
-    r"arn:aws[a-z-]*:bedrock:[a-z0-9-]*:[0-9]{0,12}:(?:foundation-model|inference-profile)/(?P<id>[^/\s]+)"
+    r"arn:aws[a-z-]*:bedrock:[a-z0-9-]*:[0-9]{0,12}:"
+    r"(?:foundation-model|inference-profile|application-inference-profile)/(?P<id>[^/\s]+)"
 )
 _GEO_PREFIX = re.compile(rf"^(?:{_GEO})\.")
 _VERSION_SUFFIX = re.compile(r"-v\d+(?::\d+)?(?::\d+[km])?$")
@@ -125,12 +127,24 @@ def is_bedrock_model_id(model_id: str) -> bool:
     return bool(_BEDROCK_ID.fullmatch(model_id) or _MODEL_ARN.fullmatch(model_id))
 
 
+def is_profile_id(model_id: str) -> bool:
+    """A system-defined inference profile id: a Bedrock model id with a geographic prefix."""
+    return bool(_BEDROCK_ID.fullmatch(model_id) and _GEO_PREFIX.match(model_id))
+
+
+def arn_resource_id(model_id: str) -> str:
+    """The resource id of a foundation-model or inference-profile ARN; any other id unchanged."""
+    arn = _MODEL_ARN.fullmatch(model_id)
+    return arn.group("id") if arn else model_id
+
+
+def strip_geo_prefix(model_id: str) -> str:
+    return _GEO_PREFIX.sub("", model_id, count=1)
+
+
 def base_model_id(model_id: str) -> str:
     """``arn:…/us.anthropic.claude-x-20250101-v1:0[1m]`` → ``anthropic.claude-x-20250101``."""
-    arn = _MODEL_ARN.fullmatch(model_id)
-    base = arn.group("id") if arn else model_id
-    base = base.removesuffix(_CONTEXT_SUFFIX)
-    base = _GEO_PREFIX.sub("", base, count=1)
+    base = strip_geo_prefix(arn_resource_id(model_id).removesuffix(_CONTEXT_SUFFIX))
     return _VERSION_SUFFIX.sub("", base)
 
 
@@ -140,7 +154,10 @@ def resolve_model_id(model_id: str, settings: HasAliases) -> str:
     target = aliases.lookup(model_id)
     if target is not None:
         return target
-    if not is_bedrock_model_id(model_id):
+    arn = _MODEL_ARN.fullmatch(model_id)
+    if arn:
+        return resolve_model_id(arn.group("id"), settings)
+    if not _BEDROCK_ID.fullmatch(model_id):
         return model_id
     base = base_model_id(model_id)
     target = aliases.lookup(base)

@@ -139,3 +139,9 @@ def test_unknown_id_is_bedrocks_validation_exception() -> None:
     assert error.bedrock_status() == 400
     assert error.bedrock_headers() == {"x-amzn-errortype": "ValidationException"}
     assert error.bedrock_body() == {"message": INVALID_MODEL_MESSAGE}
+
+
+def test_an_application_inference_profile_arn_names_the_litellm_model() -> None:
+    arn = "arn:aws:bedrock:us-east-1:000000000000:application-inference-profile/"
+    assert resolve_model_id(arn + "mock-gpt", settings()) == "mock-gpt"
+    assert resolve_model_id(arn + "my-team-model", settings()) == "gpt-4o"

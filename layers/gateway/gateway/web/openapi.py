@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from gateway.errors import ErrorKind
 from gateway.web.key_routes import KEY_WRITE_PATHS
 from gateway.web.openapi_bedrock import ShapeSchemas
+from gateway.web.openapi_discovery import discovery_paths
 
 OPENAPI_PATH = "/gateway/openapi.json"
 EVENTSTREAM = "application/vnd.amazon.eventstream"
@@ -55,6 +56,8 @@ def openapi_document() -> dict[str, Any]:
     components["AnthropicMessagesRequest"] = _ANTHROPIC_REQUEST
     paths["/bedrock/model/{modelId}/invoke"] = {"post": _invoke(stream=False)}
     paths["/bedrock/model/{modelId}/invoke-with-response-stream"] = {"post": _invoke(stream=True)}
+    control = ShapeSchemas("bedrock")  # the control plane's shapes, for discovery
+    paths |= discovery_paths(shapes, control, _error_responses(bedrock=True))
     paths["/chat-history"] = {"post": _history("OpenAI", "ChatHistoryRequest", "ChatHistory", bedrock=False)}
     paths["/bedrock/chat-history"] = {
         "post": _history("Converse", "ChatHistoryRequest", "BedrockChatHistory", bedrock=True)
@@ -68,6 +71,9 @@ def openapi_document() -> dict[str, Any]:
     clash = components.keys() & shapes.components.keys()
     assert not clash, f"component names used twice: {clash}"
     components |= shapes.components
+    clash = {n for n in components.keys() & control.components.keys() if components[n] != control.components[n]}
+    assert not clash, f"component names used twice: {clash}"
+    components |= control.components
     return {
         "openapi": "3.0.3",
         "info": {
