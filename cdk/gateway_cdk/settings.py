@@ -12,6 +12,7 @@ Example::
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -257,6 +258,9 @@ class Settings:
     #: AWS Marketplace product ids the LiteLLM task may subscribe to (empty: any, as Bedrock's automatic
     #: model access needs for third-party models).
     marketplace_product_ids: tuple[str, ...] = ()
+    #: ``BEDROCK_MODEL_ALIASES`` as compact JSON (Bedrock model id or pattern -> LiteLLM model name), for the
+    #: middleware's environment; ``None``: no aliases. The gateway parses it again at start-up.
+    bedrock_model_aliases: str | None = None
     sizing: Sizing = field(default_factory=Sizing)
 
     @classmethod
@@ -321,6 +325,7 @@ class Settings:
             deletion_protection=r.bool("DELETION_PROTECTION", False),
             retain_data=r.bool("RETAIN_DATA", True),
             marketplace_product_ids=_product_ids(r),
+            bedrock_model_aliases=_model_aliases(r),
             sizing=_sizing(r, new_vpc=r.str("EXISTING_VPC_ID") is None),
         )
 
@@ -330,6 +335,25 @@ RETIRED_SETTINGS: dict[str, str] = {
     "AUTHORIZER_CACHE_TTL_SECONDS": "API Gateway's authorizer cache is off so that keys sent in x-api-key or "
     "api-key are accepted; the authorizer function caches keys itself (docs/deploy.md, 'Auth')",
 }
+
+
+def _model_aliases(r: _Reader) -> str | None:
+    """A JSON object of Bedrock model id or pattern -> LiteLLM model name (docs/bedrock-interface.md)."""
+    raw = r.str("BEDROCK_MODEL_ALIASES")
+    if raw is None:
+        return None
+    try:
+        aliases = json.loads(raw)
+    except ValueError as exc:
+        raise SettingsError("BEDROCK_MODEL_ALIASES", f"is not valid JSON: {exc}") from None
+    if not isinstance(aliases, dict):
+        raise SettingsError(
+            "BEDROCK_MODEL_ALIASES", "must be a JSON object of model id or pattern -> LiteLLM model name"
+        )
+    for key, target in aliases.items():
+        if not key.strip() or not isinstance(target, str) or not target.strip():
+            raise SettingsError("BEDROCK_MODEL_ALIASES", f"{key!r} must map to a LiteLLM model name, got {target!r}")
+    return json.dumps(aliases, separators=(",", ":")) if aliases else None
 
 
 def _product_ids(r: _Reader) -> tuple[str, ...]:

@@ -20,6 +20,9 @@ from devstack.processes import Child, StartupError, free_port, http_ok, port_is_
 REPO_ROOT = Path(__file__).resolve().parents[2]
 EMULATOR = Path(__file__).with_name("dynamodb.py")
 HISTORY_TABLE = "genai-gateway-history"
+#: `make local`'s Bedrock model aliases unless BEDROCK_MODEL_ALIASES is set: every Anthropic Bedrock id
+#: (Claude Code's defaults included) answers with the offline mock (docs/bedrock-interface.md).
+LOCAL_MODEL_ALIASES = '{"anthropic.*": "mock-gpt"}'
 
 
 @dataclass
@@ -43,6 +46,7 @@ class StackOptions:
             work_dir=work_dir,
             master_key=env.get("LITELLM_MASTER_KEY") or persistent_master_key(work_dir),
             database_url=env.get("DATABASE_URL") or None,
+            extra_env={"BEDROCK_MODEL_ALIASES": env.get("BEDROCK_MODEL_ALIASES") or LOCAL_MODEL_ALIASES},
         )
 
 

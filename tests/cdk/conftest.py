@@ -44,6 +44,7 @@ FULL_ENV: dict[str, str] = {
     "ALARM_EMAIL": "ops@example.com",
     "API_PROVISIONED_CONCURRENCY": "2",
     "API_RESERVED_CONCURRENCY": "50",
+    "BEDROCK_MODEL_ALIASES": '{"*claude-sonnet-*": "gpt-4o"}',
     **FAKE_SECRETS,
 }
 

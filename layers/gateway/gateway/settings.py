@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
+
+from gateway.bedrock_ids import AliasError, ModelAliases
 
 AuthMode = Literal["inline", "apigateway"]
 
@@ -73,6 +75,13 @@ def _key_cache_ttl(env: Mapping[str, str]) -> float:
     return ttl
 
 
+def _model_aliases(env: Mapping[str, str]) -> ModelAliases:
+    try:
+        return ModelAliases.from_json(env.get("BEDROCK_MODEL_ALIASES"))
+    except AliasError as exc:
+        raise SettingsError(str(exc)) from None
+
+
 @dataclass(frozen=True)
 class Settings:
     litellm_base_url: str
@@ -85,6 +94,8 @@ class Settings:
     key_cache_size: int
     log_level: str
     history_enabled: bool
+    #: Bedrock model ids and patterns → LiteLLM model names (``BEDROCK_MODEL_ALIASES``, gateway.bedrock_ids).
+    bedrock_model_aliases: ModelAliases = field(default_factory=ModelAliases)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -109,6 +120,7 @@ class Settings:
             key_cache_size=positive_int(env, "KEY_CACHE_SIZE", 10_000),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             history_enabled=flag(env, "HISTORY_ENABLED", True),
+            bedrock_model_aliases=_model_aliases(env),
         )
 
 

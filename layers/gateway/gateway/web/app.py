@@ -14,10 +14,18 @@ from gateway.settings import Settings, get_settings
 from gateway.web.access_log import AccessLogMiddleware
 from gateway.web.account_routes import user_new
 from gateway.web.auth import AuthMiddleware
+from gateway.web.bedrock_control_routes import (
+    count_tokens,
+    get_foundation_model,
+    get_inference_profile,
+    list_foundation_models,
+    list_inference_profiles,
+)
 from gateway.web.context import GatewayContext
 from gateway.web.converse_routes import converse, converse_stream
 from gateway.web.errors import error_response, handle_gateway_error, handle_unexpected_error
 from gateway.web.history_routes import bedrock_chat_history, chat_history, session_ids
+from gateway.web.invoke_routes import invoke, invoke_stream
 from gateway.web.key_routes import key_route
 from gateway.web.openai_routes import chat_completions
 from gateway.web.openapi import OPENAPI_PATH, openapi_route
@@ -48,6 +56,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/chat/completions", chat_completions, methods=["POST"]),
         Route("/bedrock/model/{model_id:path}/converse", converse, methods=["POST"]),
         Route("/bedrock/model/{model_id:path}/converse-stream", converse_stream, methods=["POST"]),
+        # Anthropic Messages bodies (Claude Code, AnthropicBedrock, boto3 invoke_model) for any model
+        Route("/bedrock/model/{model_id:path}/invoke", invoke, methods=["POST"]),
+        Route("/bedrock/model/{model_id:path}/invoke-with-response-stream", invoke_stream, methods=["POST"]),
+        # Bedrock control-plane discovery and CountTokens (gateway.discovery, gateway.token_count)
+        Route("/bedrock/model/{model_id:path}/count-tokens", count_tokens, methods=["POST"]),
+        Route("/bedrock/inference-profiles", list_inference_profiles, methods=["GET"]),
+        Route("/bedrock/inference-profiles/{identifier:path}", get_inference_profile, methods=["GET"]),
+        Route("/bedrock/foundation-models", list_foundation_models, methods=["GET"]),
+        Route("/bedrock/foundation-models/{identifier:path}", get_foundation_model, methods=["GET"]),
         Route("/chat-history", chat_history, methods=["POST"]),
         Route("/bedrock/chat-history", bedrock_chat_history, methods=["POST"]),
         Route("/session-ids", session_ids, methods=["POST"]),

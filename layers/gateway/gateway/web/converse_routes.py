@@ -1,7 +1,8 @@
 """``POST /bedrock/model/{modelId}/converse`` and ``/converse-stream``: Bedrock Converse in and out.
 
 boto3 URL-encodes ``modelId`` (a prompt ARN holds ``:`` and ``/``); the server decodes the path,
-so the route takes everything between ``/model/`` and the last segment. The session id of the
+so the route takes everything between ``/model/`` and the last segment. Bedrock model ids go
+through the alias map (``gateway.bedrock_ids``); prompt ARNs and LiteLLM names pass unchanged. The session id of the
 turn travels in the ``x-session-id`` response header.
 """
 
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from gateway.bedrock_ids import resolve_model_id
 from gateway.chat.service import ChatRequest, ChatStream, history_headers, session_id_field
 from gateway.converse.eventstream import CONTENT_TYPE, encode_event, encode_gateway_error
 from gateway.converse.stream import ConverseStreamTranslator
@@ -27,7 +29,7 @@ async def _prepare(request: Request):
     gw = request.app.state.gw
     principal = principal_of(request)
     body = await read_json_object(request)
-    call = converse_request_to_openai(request.path_params["model_id"], body)
+    call = converse_request_to_openai(resolve_model_id(request.path_params["model_id"], gw.settings), body)
     chat_request = ChatRequest(
         body=call.openai_body,
         session_id=session_id_field(call.session_id, "additionalModelRequestFields.session_id"),

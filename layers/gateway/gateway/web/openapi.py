@@ -1,7 +1,7 @@
 """The OpenAPI 3 document of the routes the gateway serves itself, at ``GET /gateway/openapi.json``.
 
-It describes what this middleware answers — the OpenAI chat routes, the Bedrock Converse routes,
-chat history and the two account routes — with each route family's error format. Every other
+It describes what this middleware answers — the OpenAI chat routes, the Bedrock Converse and
+InvokeModel routes, chat history and the two account routes — with each route family's error format. Every other
 path is LiteLLM's own API, relayed unchanged (LiteLLM documents it at ``/openapi.json``).
 
 Converse shapes come from botocore's service model (``openapi_bedrock``); error statuses come from
@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, Response
 from gateway.errors import ErrorKind
 from gateway.web.key_routes import KEY_WRITE_PATHS
 from gateway.web.openapi_bedrock import ShapeSchemas
+from gateway.web.openapi_discovery import discovery_paths
 
 OPENAPI_PATH = "/gateway/openapi.json"
 EVENTSTREAM = "application/vnd.amazon.eventstream"
@@ -52,6 +53,11 @@ def openapi_document() -> dict[str, Any]:
     shapes.ref("ConverseStreamOutput")  # documents the stream's events
     paths["/bedrock/model/{modelId}/converse"] = {"post": _converse(stream=False)}
     paths["/bedrock/model/{modelId}/converse-stream"] = {"post": _converse(stream=True)}
+    components["AnthropicMessagesRequest"] = _ANTHROPIC_REQUEST
+    paths["/bedrock/model/{modelId}/invoke"] = {"post": _invoke(stream=False)}
+    paths["/bedrock/model/{modelId}/invoke-with-response-stream"] = {"post": _invoke(stream=True)}
+    control = ShapeSchemas("bedrock")  # the control plane's shapes, for discovery
+    paths |= discovery_paths(shapes, control, _error_responses(bedrock=True))
     paths["/chat-history"] = {"post": _history("OpenAI", "ChatHistoryRequest", "ChatHistory", bedrock=False)}
     paths["/bedrock/chat-history"] = {
         "post": _history("Converse", "ChatHistoryRequest", "BedrockChatHistory", bedrock=True)
@@ -65,6 +71,9 @@ def openapi_document() -> dict[str, Any]:
     clash = components.keys() & shapes.components.keys()
     assert not clash, f"component names used twice: {clash}"
     components |= shapes.components
+    clash = {n for n in components.keys() & control.components.keys() if components[n] != control.components[n]}
+    assert not clash, f"component names used twice: {clash}"
+    components |= control.components
     return {
         "openapi": "3.0.3",
         "info": {
@@ -308,6 +317,60 @@ def _converse(*, stream: bool) -> dict[str, Any]:
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": {"$ref": _REF + "ConverseRequest"}}},
+        },
+        "responses": {"200": ok, **_error_responses(bedrock=True)},
+    }
+
+
+# ---------------------------------------------------------------- Bedrock InvokeModel (Anthropic Messages)
+
+_ANTHROPIC_REQUEST: dict[str, Any] = {
+    "type": "object",
+    "description": "Anthropic's Messages request as Bedrock takes it: no `model` or `stream` (the path says "
+    "which), `anthropic_beta` as a list; system, every content block type, tools, tool_choice, thinking, "
+    "stop_sequences, temperature/top_p/top_k, metadata go to the model as they are",
+    "required": ["anthropic_version", "max_tokens", "messages"],
+    "properties": {
+        "anthropic_version": {"type": "string", "example": "bedrock-2023-05-31"},
+        "anthropic_beta": {"type": "array", "items": _STRING},
+        "max_tokens": {"type": "integer", "minimum": 1},
+        "messages": {"type": "array", "minItems": 1, "items": _ANY_OBJECT},
+    },
+    "additionalProperties": True,
+}
+
+
+def _invoke(*, stream: bool) -> dict[str, Any]:
+    if stream:
+        ok = {
+            "description": "an AWS event stream of `chunk` events whose `bytes` (base64) hold Anthropic stream "
+            "events; `message_stop` carries `amazon-bedrock-invocationMetrics`; failures after the first byte "
+            "are exception frames",
+            "content": {EVENTSTREAM: {"schema": {"type": "string", "format": "binary"}}},
+        }
+    else:
+        ok = {
+            "description": "the Anthropic Message",
+            "content": {"application/json": {"schema": _ANY_OBJECT}},
+        }
+    return {
+        "operationId": "invokeModelWithResponseStream" if stream else "invokeModel",
+        "summary": "Bedrock "
+        + ("InvokeModelWithResponseStream" if stream else "InvokeModel")
+        + " with an Anthropic Messages body, for any LiteLLM model (no chat history)",
+        "parameters": [
+            {
+                "name": "modelId",
+                "in": "path",
+                "required": True,
+                "description": "a LiteLLM model name or a Bedrock model id (resolved through the alias map), "
+                "URL-encoded",
+                "schema": {"type": "string", "minLength": 1},
+            }
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": _REF + "AnthropicMessagesRequest"}}},
         },
         "responses": {"200": ok, **_error_responses(bedrock=True)},
     }

@@ -35,10 +35,10 @@ _REF = "#/components/schemas/"
 class ShapeSchemas:
     """Collects component schemas for botocore shapes, reachable from the shapes asked for."""
 
-    def __init__(self) -> None:
+    def __init__(self, service: str = SERVICE) -> None:
         import botocore.session  # only when the document is first asked for
 
-        self.model = botocore.session.get_session().get_service_model(SERVICE)
+        self.model = botocore.session.get_session().get_service_model(service)
         self.components: dict[str, dict[str, Any]] = {}
 
     def body(self, operation: str, direction: str) -> dict[str, Any]:

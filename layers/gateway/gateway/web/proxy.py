@@ -1,5 +1,12 @@
 """Every path the gateway does not serve itself goes to LiteLLM unchanged, streamed both ways; and
-LiteLLM's refusals on the account routes rendered as OpenAI errors."""
+LiteLLM's refusals on the account routes rendered as OpenAI errors.
+
+One exception to "unchanged": LiteLLM does not know Okta JWTs, so on LiteLLM's other inference
+routes (:data:`JWT_RELAY_PREFIXES`: Anthropic Messages, Responses, embeddings, the model list) a
+JWT caller's credential is replaced by the managed key of their LiteLLM user
+(``requests.upstream_authorization``), as on the chat routes: the JWT itself never reaches
+LiteLLM, LiteLLM's budgets and limits apply to the user and the spend is theirs.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +18,20 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from gateway.errors import ErrorKind, GatewayError, upstream_error
+from gateway.identity.credentials import CREDENTIAL_HEADERS
 from gateway.upstream import forwardable_headers
+from gateway.web.requests import principal_of, upstream_authorization
+
+#: LiteLLM's inference routes (and everything below them) on which a JWT acts through the managed key.
+JWT_RELAY_PREFIXES = (
+    "/v1/messages",
+    "/v1/responses",
+    "/responses",
+    "/v1/embeddings",
+    "/embeddings",
+    "/v1/models",
+    "/models",
+)
 
 #: How LiteLLM words a refusal of a feature that needs a LiteLLM Enterprise licence (e.g. regenerate).
 _ENTERPRISE_ONLY = "Enterprise feature"
@@ -38,6 +58,24 @@ def wire_path(request: Request) -> str:
     return "".join(chr(b) if 0x21 <= b <= 0x7E else f"%{b:02X}" for b in raw)
 
 
+def is_jwt_relay_path(path: str) -> bool:
+    """One of :data:`JWT_RELAY_PREFIXES` or below it, without dot segments (which could climb out)."""
+    segments = path.split("/")
+    if "." in segments or ".." in segments:
+        return False
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in JWT_RELAY_PREFIXES)
+
+
+async def relay_headers(request: Request) -> list[tuple[str, str]]:
+    """The request's end-to-end headers; a JWT caller's credential swapped for their managed key on
+    the inference routes (the JWT is dropped, never forwarded)."""
+    principal = principal_of(request)
+    if principal.type != "jwt" or not is_jwt_relay_path(request.url.path):
+        return forwardable_headers(request.headers.items())
+    headers = forwardable_headers(request.headers.items(), drop=CREDENTIAL_HEADERS)
+    return [*headers, ("authorization", await upstream_authorization(request, principal))]
+
+
 async def proxy_to_litellm(request: Request) -> Response:
     gw = request.app.state.gw
     has_body = request.method not in ("GET", "HEAD", "OPTIONS", "DELETE") or "content-length" in request.headers
@@ -45,7 +83,7 @@ async def proxy_to_litellm(request: Request) -> Response:
         request.method,
         wire_path(request),
         params=request.url.query,
-        headers=forwardable_headers(request.headers.items()),
+        headers=await relay_headers(request),
         content=request.stream() if has_body else None,
         stream=True,
     )

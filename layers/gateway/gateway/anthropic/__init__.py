@@ -1,0 +1,1 @@
+"""Anthropic Messages on the Bedrock InvokeModel routes: request checks and the event-stream codec (pure)."""
