@@ -85,6 +85,8 @@ class Settings:
     key_cache_size: int
     log_level: str
     history_enabled: bool
+    #: LiteLLM's admin UI (pages, assets, login) reachable without a credential (UI_ACCESS, on|off).
+    ui_access: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -109,6 +111,7 @@ class Settings:
             key_cache_size=positive_int(env, "KEY_CACHE_SIZE", 10_000),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             history_enabled=flag(env, "HISTORY_ENABLED", True),
+            ui_access=flag(env, "UI_ACCESS", True),
         )
 
 
