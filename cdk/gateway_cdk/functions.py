@@ -169,6 +169,7 @@ class GatewayFunctions(Construct):
                 "GATEWAY_AUTH_MODE": "apigateway",
                 "HISTORY_TABLE_NAME": history.table.table_name,
                 "HISTORY_TTL_DAYS": str(settings.history_ttl_days),
+                "UI_ACCESS": "on" if settings.ui_access else "off",  # the admin UI's routes (api.UI_ROUTES)
                 "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
                 "AWS_LWA_INVOKE_MODE": "response_stream",
                 "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,

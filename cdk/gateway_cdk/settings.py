@@ -257,6 +257,9 @@ class Settings:
     #: AWS Marketplace product ids the LiteLLM task may subscribe to (empty: any, as Bedrock's automatic
     #: model access needs for third-party models).
     marketplace_product_ids: tuple[str, ...] = ()
+    #: LiteLLM's admin UI at <ServiceURL>/ui (UI_ACCESS on|off): its pages, assets and login pass without the
+    #: authorizer; off: API Gateway answers them 404 (docs/operations.md, "Admin UI").
+    ui_access: bool = True
     sizing: Sizing = field(default_factory=Sizing)
 
     @classmethod
@@ -321,6 +324,7 @@ class Settings:
             deletion_protection=r.bool("DELETION_PROTECTION", False),
             retain_data=r.bool("RETAIN_DATA", True),
             marketplace_product_ids=_product_ids(r),
+            ui_access=r.choice("UI_ACCESS", "on", ("on", "off")) == "on",
             sizing=_sizing(r, new_vpc=r.str("EXISTING_VPC_ID") is None),
         )
 
