@@ -156,7 +156,9 @@ def test_forged_ui_tokens_are_refused(gateway_url: str, master_key: str) -> None
     forged_claims = {**genuine, "key": "sk-" + secrets.token_urlsafe(16), "exp": int(time.time()) + 3600}
     forgeries = {
         "made-up session key": forged_claims["key"],
-        "session token signed with another secret": jwt.encode(forged_claims, "not-the-master-key-" + secrets.token_hex(16), algorithm="HS256"),
+        "session token signed with another secret": jwt.encode(
+            forged_claims, "not-the-master-key-" + secrets.token_hex(16), algorithm="HS256"
+        ),
         "genuine claims, no signature": ".".join(
             base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode()
             for part in ({"alg": "none", "typ": "JWT"}, genuine)
