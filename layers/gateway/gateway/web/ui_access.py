@@ -23,13 +23,15 @@ method on these paths, before any credential is looked at.
 
 Public requests are relayed without the client's ``Authorization``/``x-api-key``/``api-key`` (a
 credential nobody checked is never forwarded), and a ``Location`` that points at LiteLLM's own address
-(its ``/ui`` → ``/ui/`` redirect) is turned into a path on the gateway.
+(its ``/ui`` → ``/ui/`` redirect, built from the internal host name it was sent) is turned into a path
+on the gateway.
 """
 
 from __future__ import annotations
 
 import enum
 
+import httpx
 from starlette.responses import Response
 from starlette.types import Message, Scope, Send
 
@@ -91,17 +93,30 @@ def without_credentials(scope: Scope) -> Scope:
     return {**scope, "headers": headers}
 
 
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)  # httpx leaves a default port out and lower-cases the host
+
+
 def relative_locations(send: Send, upstream_base_url: str) -> Send:
-    """``send`` that turns ``Location: <LiteLLM's base URL>/path`` into ``Location: /path``."""
-    prefix = upstream_base_url.rstrip("/").encode("latin-1")
+    """``send`` that turns a ``Location`` on LiteLLM's own origin (it builds redirects from the Host it was
+    sent: its internal address) into a path on the gateway, query kept."""
+    upstream = _origin(httpx.URL(upstream_base_url))
+
+    def relative(value: bytes) -> bytes:
+        try:
+            location = httpx.URL(value.decode("latin-1"))
+        except (httpx.InvalidURL, UnicodeError):
+            return value
+        if location.is_absolute_url and _origin(location) == upstream:
+            return location.raw_path
+        return value
 
     async def rewrite(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers = []
-            for name, value in message.get("headers", []):
-                if name.lower() == b"location" and value.startswith(prefix + b"/"):
-                    value = value[len(prefix) :]
-                headers.append((name, value))
+            headers = [
+                (name, relative(value) if name.lower() == b"location" else value)
+                for name, value in message.get("headers", [])
+            ]
             message = {**message, "headers": headers}
         await send(message)
 
