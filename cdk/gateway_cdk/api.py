@@ -80,6 +80,9 @@ UI_ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/sso/key/generate", ("GET",)),
     ("/sso/callback", ("GET",)),
 )
+#: UI routes whose public methods go straight to the ALB: the UI's scripts, styles and fonts — content-hashed
+#: files at exact paths, most of a page load's requests — need nothing from the middleware.
+UI_STATIC_TO_ALB: frozenset[str] = frozenset({"/litellm-asset-prefix/_next/{proxy+}"})
 UI_OFF_MESSAGE = "the admin UI is turned off on this gateway (UI_ACCESS=off)"
 STAGE_NAME = "prod"
 #: Streaming integrations may run up to 15 minutes (the REST API limit with ResponseTransferMode STREAM).
@@ -267,10 +270,12 @@ class GatewayApi(Construct):
         API Gateway itself (``off``). Each new parent gets its authorized ``{proxy+}`` (API Gateway does not fall
         back to the root's), each UI resource an authorized ``ANY`` to the ALB (today's rule) for the other methods.
 
-        Through the middleware rather than straight to the ALB: the middleware sees the path exactly as sent
-        (``/ui/login/`` keeps its slash, which LiteLLM's static files need), drops credentials nobody checked,
-        turns LiteLLM's redirects (built from the ALB's host name) into paths on the ServiceURL, and is the code
-        the browser test runs locally. Binary files need no ``binaryMediaTypes``: the integration streams.
+        Pages and the login go through the middleware rather than straight to the ALB: the middleware sees the
+        path exactly as sent (``/ui/login/`` keeps its slash, which LiteLLM's static files need), drops
+        credentials nobody checked, turns LiteLLM's redirects (built from the ALB's host name) into paths on the
+        ServiceURL, and is the code the browser test runs locally. The scripts, styles and fonts
+        (:data:`UI_STATIC_TO_ALB`) go straight to the ALB: a page load's burst of them invokes no function.
+        Binary files need no ``binaryMediaTypes``: both integrations stream.
         """
         off = self._ui_off_integration() if not ui_access else None
         for route, verbs in UI_ROUTES:
@@ -287,14 +292,18 @@ class GatewayApi(Construct):
             # the methods the UI does not use keep today's rule: the authorizer, then LiteLLM on the ALB
             self._alb_method(resource, "ANY", route.replace("{proxy+}", "{proxy}"), ("proxy",) if greedy else ())
             for verb in verbs:
-                method = resource.add_method(
-                    verb,
-                    off or stream,
-                    authorization_type=apigw.AuthorizationType.NONE,
-                    request_parameters=params,
-                    request_validator=self.validator,
-                    method_responses=[apigw.MethodResponse(status_code="404")] if off else None,
-                )
+                if off is None and route in UI_STATIC_TO_ALB:
+                    uri = route.replace("{proxy+}", "{proxy}")
+                    method = self._alb_method(resource, verb, uri, ("proxy",), public=True)
+                else:
+                    method = resource.add_method(
+                        verb,
+                        off or stream,
+                        authorization_type=apigw.AuthorizationType.NONE,
+                        request_parameters=params,
+                        request_validator=self.validator,
+                        method_responses=[apigw.MethodResponse(status_code="404")] if off else None,
+                    )
                 suppress(
                     method,
                     {
@@ -337,9 +346,11 @@ class GatewayApi(Construct):
         """``ANY <path>/{proxy+}`` -> ``http://<internal ALB><path>/{proxy}`` over the VPC link V2."""
         self._alb_method(resource.add_resource("{proxy+}"), "ANY", f"{path}/{{proxy}}", ("proxy", *params))
 
-    def _alb_method(self, resource: apigw.IResource, verb: str, uri_path: str, mapped: tuple[str, ...]) -> None:
-        """``verb`` on ``resource`` (with the authorizer) -> ``http://<internal ALB><uri_path>`` over the VPC link
-        V2; ``mapped``: the path parameters carried over."""
+    def _alb_method(
+        self, resource: apigw.IResource, verb: str, uri_path: str, mapped: tuple[str, ...], *, public: bool = False
+    ) -> apigw.Method:
+        """``verb`` on ``resource`` (with the authorizer unless ``public``) -> ``http://<internal ALB><uri_path>``
+        over the VPC link V2; ``mapped``: the path parameters carried over."""
         integration = apigw.Integration(
             type=apigw.IntegrationType.HTTP_PROXY,
             integration_http_method="ANY",
@@ -354,6 +365,7 @@ class GatewayApi(Construct):
         method = resource.add_method(
             verb,
             integration,
+            authorization_type=apigw.AuthorizationType.NONE if public else None,
             request_parameters={f"method.request.path.{p}": True for p in mapped} or None,
             request_validator=self.validator,
         )
@@ -362,6 +374,7 @@ class GatewayApi(Construct):
         cfn_method.add_property_override("Integration.ConnectionType", "VPC_LINK")
         cfn_method.add_property_override("Integration.ConnectionId", self.vpc_link.vpc_link_id)
         cfn_method.add_property_override("Integration.IntegrationTarget", self._litellm.alb.load_balancer_arn)
+        return method
 
     # -- WAF ------------------------------------------------------------------------------------------
 

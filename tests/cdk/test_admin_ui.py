@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gateway_cdk.api import GATEWAY_ROUTES, UI_OFF_MESSAGE, UI_ROUTES
+from gateway_cdk.api import GATEWAY_ROUTES, UI_OFF_MESSAGE, UI_ROUTES, UI_STATIC_TO_ALB
 from gateway_cdk.settings import Settings, SettingsError
 from gateway_cdk.stack import build_app
 
@@ -66,11 +66,19 @@ def test_only_the_ui_routes_skip_the_authorizer(synth: Synthesized) -> None:
             assert method["AuthorizationType"] == "CUSTOM" and "Ref" in method["AuthorizerId"], key
 
 
-def test_ui_routes_stream_from_the_middleware(synth: Synthesized) -> None:
-    """Through the middleware (streamed, so binary files need no binaryMediaTypes), which relays to LiteLLM."""
+def test_ui_routes_stream_from_the_middleware_and_static_files_from_the_alb(synth: Synthesized) -> None:
+    """Pages and login through the middleware, scripts/styles/fonts straight to the ALB; both streamed, so
+    binary files need no binaryMediaTypes."""
     methods = _methods(synth)
-    for key in UI_METHODS:
-        _assert_streams_from_the_api_function(methods[key]["Integration"], key)
+    assert {path for path, _ in UI_ROUTES} >= UI_STATIC_TO_ALB
+    for verb, path in UI_METHODS:
+        integration = methods[(verb, path)]["Integration"]
+        if path not in UI_STATIC_TO_ALB:
+            _assert_streams_from_the_api_function(integration, (verb, path))
+            continue
+        assert (integration["Type"], integration["ConnectionType"]) == ("HTTP_PROXY", "VPC_LINK")
+        assert integration["ResponseTransferMode"] == "STREAM"
+        assert json.dumps(integration["Uri"]).endswith('/litellm-asset-prefix/_next/{proxy}"]]}')
     assert "BinaryMediaTypes" not in synth.one("AWS::ApiGateway::RestApi")
     assert _api_function_env(synth)["UI_ACCESS"] == "on"
 
