@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from gateway.settings import Settings, SettingsError
 from gateway.web.ui_access import UiRequest, classify, relative_locations, without_credentials
 
 
@@ -77,3 +78,12 @@ def test_redirects_to_litellms_own_address_become_paths(location: bytes, expecte
     start = {"type": "http.response.start", "status": 307, "headers": [(b"location", location), (b"x", b"y")]}
     asyncio.run(rewrite(start))
     assert sent[0]["headers"] == [(b"location", expected), (b"x", b"y")]
+
+
+def test_ui_access_setting() -> None:
+    base = {"LITELLM_MASTER_KEY": "sk-master"}
+    assert Settings.from_env(base).ui_access is True
+    assert Settings.from_env({**base, "UI_ACCESS": "off"}).ui_access is False
+    assert Settings.from_env({**base, "UI_ACCESS": "on"}).ui_access is True
+    with pytest.raises(SettingsError, match="UI_ACCESS"):
+        Settings.from_env({**base, "UI_ACCESS": "private"})
