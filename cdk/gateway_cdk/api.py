@@ -64,9 +64,10 @@ GATEWAY_ROUTES: tuple[tuple[str, str], ...] = (
 )
 #: Static prefixes whose ``{proxy+}`` goes to the middleware instead of the ALB (see the module docstring).
 MIDDLEWARE_PROXIES: frozenset[str] = frozenset({"/key", "/bedrock/model/{modelId}", "/gateway"})
-#: LiteLLM's admin UI (``gateway/web/ui_access.py``): (path, methods) that pass WITHOUT the authorizer, to the
-#: middleware, which relays them to LiteLLM. A ``{proxy+}`` path covers static files below it. Every other
-#: method on these resources, and every other path below their parents, keeps the authorizer.
+#: LiteLLM's admin UI (``gateway/web/ui_access.py``, the same list): (path, methods) that pass WITHOUT the
+#: authorizer, to the middleware, which relays them to LiteLLM (or, :data:`UI_STATIC_TO_ALB`, to the ALB). A
+#: ``{proxy+}`` path covers the static files below it. Every other method on these resources, and every other
+#: path below their parents, keeps the authorizer.
 UI_ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/ui", ("GET", "HEAD")),
     ("/ui/{proxy+}", ("GET", "HEAD")),
