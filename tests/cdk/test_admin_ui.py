@@ -116,3 +116,19 @@ def test_ui_access_off_answers_404_at_the_edge(synth_ui_off: Synthesized) -> Non
         assert body["error"]["message"] == UI_OFF_MESSAGE
         assert [r["StatusCode"] for r in method["MethodResponses"]] == ["404"]
     assert _api_function_env(synth_ui_off)["UI_ACCESS"] == "off"
+
+
+def test_the_edge_and_the_middleware_open_the_same_paths() -> None:
+    """UI_ROUTES (API Gateway) and gateway/web/ui_access.py (the middleware) name the same paths and methods."""
+    from gateway.web.ui_access import UI_EXACT, UI_PREFIXES, UiRequest, classify
+
+    edge_exact = {path: set(verbs) for path, verbs in UI_ROUTES if not path.endswith("{proxy+}")}
+    edge_prefixes = {
+        path.removesuffix("{proxy+}"): set(verbs) for path, verbs in UI_ROUTES if path.endswith("{proxy+}")
+    }
+    assert edge_exact == {path: set(verbs) for path, verbs in UI_EXACT.items()}
+    assert set(edge_prefixes) == set(UI_PREFIXES)
+    for prefix, verbs in edge_prefixes.items():
+        for verb in ("GET", "HEAD", "POST", "PUT", "DELETE"):
+            expected = UiRequest.UI_PUBLIC if verb in verbs else UiRequest.NOT_UI
+            assert classify(verb, f"{prefix}file.js", enabled=True) is expected, (verb, prefix)

@@ -40,17 +40,18 @@ from gateway.identity.credentials import CREDENTIAL_HEADERS
 from gateway.web.errors import error_response
 
 _READ = frozenset({"GET", "HEAD"})
+_GET = frozenset({"GET"})
 #: Exact paths and the methods that pass without a credential.
 UI_EXACT: dict[str, frozenset[str]] = {
     "/ui": _READ,
-    "/get_image": _READ,
-    "/get_favicon": _READ,
-    "/litellm/.well-known/litellm-ui-config": _READ,
-    "/get/ui_theme_settings": _READ,
-    "/get/ui_settings": _READ,
+    "/get_image": _GET,
+    "/get_favicon": _GET,
+    "/litellm/.well-known/litellm-ui-config": _GET,
+    "/get/ui_theme_settings": _GET,
+    "/get/ui_settings": _GET,
     "/v2/login": frozenset({"POST"}),
-    "/sso/key/generate": _READ,
-    "/sso/callback": _READ,
+    "/sso/key/generate": _GET,
+    "/sso/callback": _GET,
 }
 #: Prefixes (static files) whose paths pass without a credential for ``GET``/``HEAD``.
 UI_PREFIXES: tuple[str, ...] = ("/ui/", "/litellm-asset-prefix/_next/")
@@ -81,7 +82,7 @@ def classify(method: str, raw_path: str, *, enabled: bool) -> UiRequest:
         return UiRequest.NOT_UI
     if not enabled:
         return UiRequest.UI_DISABLED
-    allowed = UI_EXACT.get(raw_path, _READ)
+    allowed = UI_EXACT.get(raw_path, _READ)  # static files below a prefix: GET and HEAD
     if method in allowed and _clean(raw_path):
         return UiRequest.UI_PUBLIC
     return UiRequest.NOT_UI  # e.g. a POST under /ui/: the authorizer decides, LiteLLM answers
