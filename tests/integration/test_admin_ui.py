@@ -34,8 +34,6 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
     "--disable-background-networking",
 ]
-# Requests the UI makes that LiteLLM itself answers 401/404 without a credential: not the UI's to need.
-NOT_NEEDED = ("/public/litellm_blog_posts", "/favicon.ico", "/ui/litellm-runtime-config.json")
 
 
 def _browser_or_skip():
@@ -88,16 +86,21 @@ def ui_off_gateway(stack: LocalStack) -> Iterator[str]:
 def test_browser_logs_in_creates_a_key_and_the_key_answers(gateway_url: str, master_key: str, tmp_path: Path) -> None:
     sync_playwright = _browser_or_skip()
     alias = f"ui-browser-{secrets.token_hex(4)}"
-    refused: list[str] = []  # UI API calls (with the UI's session key) the gateway refused
+    # UI API calls that carried the UI's session key and were refused (calls it makes before the login, such
+    # as /telemetry/ui_events/enabled, are refused by LiteLLM itself too)
+    refused: list[str] = []
+    authorized_calls: list[str] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
 
             def check(response) -> None:
-                path = urlsplit(response.url).path
-                if response.status in (401, 403) and not path.startswith(NOT_NEEDED):
-                    refused.append(f"{response.status} {response.request.method} {path}")
+                if not response.request.headers.get("authorization"):
+                    return
+                authorized_calls.append(urlsplit(response.url).path)
+                if response.status in (401, 403):
+                    refused.append(f"{response.status} {response.request.method} {urlsplit(response.url).path}")
 
             page.on("response", check)
             page.goto(f"{gateway_url}/ui")
@@ -117,11 +120,17 @@ def test_browser_logs_in_creates_a_key_and_the_key_answers(gateway_url: str, mas
             page.get_by_role("button", name="Close").last.click()
             page.get_by_text(alias).first.wait_for(timeout=60_000)  # the list shows the new key
             page.screenshot(path=str(tmp_path / "admin-ui-keys.png"), full_page=True)
+            with page.expect_response(lambda r: "/daily/activity" in r.url, timeout=60_000) as spend:
+                page.get_by_text("Usage").first.click()
+            assert spend.value.status == 200  # spend, as the UI's Usage page reads it
+            page.wait_for_load_state("networkidle", timeout=60_000)
+            page.screenshot(path=str(tmp_path / "admin-ui-usage.png"))
         finally:
             browser.close()
 
     assert (tmp_path / "admin-ui-keys.png").stat().st_size > 0
-    assert refused == []
+    assert "/key/list" in authorized_calls  # the UI's own calls carry its session key ...
+    assert refused == []  # ... and the gateway accepts it
     assert key.startswith("sk-") and key != master_key
     client = openai.OpenAI(base_url=f"{gateway_url}/v1", api_key=key, max_retries=0)
     reply = client.chat.completions.create(model="mock-gpt", messages=[{"role": "user", "content": "hi"}])
