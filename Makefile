@@ -10,7 +10,7 @@ CLIENTS_VENV := .venv-clients
 CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
 export PYTHONPATH := $(CURDIR)/layers/gateway:$(CURDIR)/scripts:$(CURDIR)
 
-.PHONY: install local test lint format bench synth bootstrap deploy destroy clean rehearse rehearsal-deps ops claude-code
+.PHONY: install local test lint format bench synth bootstrap deploy destroy clean rehearse rehearsal-deps browser-deps ops claude-code
 
 $(STAMP): $(REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -37,7 +37,7 @@ ops: $(STAMP)
 	$(PY) -m gateway.ops.local $(EVENT)
 
 ## Install what is needed and run every test (lint included, the deployment rehearsal too). CI runs exactly this.
-test: install rehearsal-deps claude-code
+test: install rehearsal-deps browser-deps claude-code
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
@@ -75,6 +75,14 @@ rehearsal-deps:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	  else echo "the rehearsal needs:$$missing (sudo apt-get install$$missing)" >&2; exit 1; fi; fi
+
+# The admin UI's browser test (tests/integration/test_admin_ui.py): Debian's Chromium, driven by Playwright
+# (browser downloads do not work offline). Installed with apt-get as root; otherwise the test skips.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	  else echo "the admin UI browser test will skip: it needs chromium (sudo apt-get install chromium)" >&2; fi; fi
 
 ## Deployment rehearsal (docs/rehearsal.md): synthesize, then boot the real parts with what the template gives.
 rehearse: $(STAMP) rehearsal-deps

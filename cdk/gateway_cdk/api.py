@@ -94,6 +94,27 @@ MIDDLEWARE_PROXIES: frozenset[str] = frozenset(
         "/models",
     }
 )
+#: LiteLLM's admin UI (``gateway/web/ui_access.py``, the same list): (path, methods) that pass WITHOUT the
+#: authorizer, to the middleware, which relays them to LiteLLM (or, :data:`UI_STATIC_TO_ALB`, to the ALB). A
+#: ``{proxy+}`` path covers the static files below it. Every other method on these resources, and every other
+#: path below their parents, keeps the authorizer.
+UI_ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("/ui", ("GET", "HEAD")),
+    ("/ui/{proxy+}", ("GET", "HEAD")),
+    ("/litellm-asset-prefix/_next/{proxy+}", ("GET", "HEAD")),
+    ("/get_image", ("GET",)),
+    ("/get_favicon", ("GET",)),
+    ("/litellm/.well-known/litellm-ui-config", ("GET",)),
+    ("/get/ui_theme_settings", ("GET",)),
+    ("/get/ui_settings", ("GET",)),
+    ("/v2/login", ("POST",)),
+    ("/sso/key/generate", ("GET",)),
+    ("/sso/callback", ("GET",)),
+)
+#: UI routes whose public methods go straight to the ALB: the UI's scripts, styles and fonts — content-hashed
+#: files at exact paths, most of a page load's requests — need nothing from the middleware.
+UI_STATIC_TO_ALB: frozenset[str] = frozenset({"/litellm-asset-prefix/_next/{proxy+}"})
+UI_OFF_MESSAGE = "the admin UI is turned off on this gateway (UI_ACCESS=off)"
 STAGE_NAME = "prod"
 #: Streaming integrations may run up to 15 minutes (the REST API limit with ResponseTransferMode STREAM).
 STREAM_TIMEOUT = Duration.minutes(15)
@@ -201,15 +222,15 @@ class GatewayApi(Construct):
             security_groups=[self.vpc_link_security_group],
         )
 
-        self._build_routes(
-            apigw.LambdaIntegration(
-                functions.api_target,
-                proxy=True,
-                response_transfer_mode=apigw.ResponseTransferMode.STREAM,
-                timeout=STREAM_TIMEOUT,
-                scope_permission_to_method=False,
-            )
+        stream = apigw.LambdaIntegration(
+            functions.api_target,
+            proxy=True,
+            response_transfer_mode=apigw.ResponseTransferMode.STREAM,
+            timeout=STREAM_TIMEOUT,
+            scope_permission_to_method=False,
         )
+        proxied = self._build_routes(stream)
+        self._build_ui_routes(stream, proxied, ui_access=settings.ui_access)
         self.web_acl = self._web_acl(settings)
         wafv2.CfnWebACLAssociation(
             self,
@@ -247,7 +268,8 @@ class GatewayApi(Construct):
 
     # -- routes ---------------------------------------------------------------------------------------
 
-    def _build_routes(self, stream: apigw.LambdaIntegration) -> None:
+    def _build_routes(self, stream: apigw.LambdaIntegration) -> set[str]:
+        """The gateway routes; the resource paths that got a ``{proxy+}`` child."""
         root = self.rest_api.root
         self._private_proxy(root, "", ())
         proxied: set[str] = set()
@@ -272,6 +294,72 @@ class GatewayApi(Construct):
             resource.add_method(
                 verb, stream, request_parameters=request_parameters or None, request_validator=self.validator
             )
+        return proxied
+
+    def _build_ui_routes(self, stream: apigw.LambdaIntegration, proxied: set[str], *, ui_access: bool) -> None:
+        """:data:`UI_ROUTES` without the authorizer: to the middleware (``UI_ACCESS=on``) or a 404 answered by
+        API Gateway itself (``off``). Each new parent gets its authorized ``{proxy+}`` (API Gateway does not fall
+        back to the root's), each UI resource an authorized ``ANY`` to the ALB (today's rule) for the other methods.
+
+        Pages and the login go through the middleware rather than straight to the ALB: the middleware sees the
+        path exactly as sent (``/ui/login/`` keeps its slash, which LiteLLM's static files need), drops
+        credentials nobody checked, turns LiteLLM's redirects (built from the ALB's host name) into paths on the
+        ServiceURL, and is the code the browser test runs locally. The scripts, styles and fonts
+        (:data:`UI_STATIC_TO_ALB`) go straight to the ALB: a page load's burst of them invokes no function.
+        Binary files need no ``binaryMediaTypes``: both integrations stream.
+        """
+        off = self._ui_off_integration() if not ui_access else None
+        for route, verbs in UI_ROUTES:
+            resource: apigw.IResource = self.rest_api.root
+            parts = route.strip("/").split("/")
+            for index, part in enumerate(parts):
+                resource = resource.get_resource(part) or resource.add_resource(part)
+                parent = index < len(parts) - 1
+                if parent and parts[index + 1] != "{proxy+}" and resource.path not in proxied:
+                    proxied.add(resource.path)
+                    self._proxy(resource, (), stream)
+            greedy = route.endswith("{proxy+}")
+            params = {"method.request.path.proxy": True} if greedy else None
+            # the methods the UI does not use keep today's rule: the authorizer, then LiteLLM on the ALB
+            self._alb_method(resource, "ANY", route.replace("{proxy+}", "{proxy}"), ("proxy",) if greedy else ())
+            for verb in verbs:
+                if off is None and route in UI_STATIC_TO_ALB:
+                    uri = route.replace("{proxy+}", "{proxy}")
+                    method = self._alb_method(resource, verb, uri, ("proxy",), public=True)
+                else:
+                    method = resource.add_method(
+                        verb,
+                        off or stream,
+                        authorization_type=apigw.AuthorizationType.NONE,
+                        request_parameters=params,
+                        request_validator=self.validator,
+                        method_responses=[apigw.MethodResponse(status_code="404")] if off else None,
+                    )
+                suppress(
+                    method,
+                    {
+                        "AwsSolutions-APIG4": "LiteLLM's admin UI: its static pages and assets, and its login/SSO "
+                        "endpoints, which a browser calls without an Authorization header; LiteLLM's own login "
+                        "protects everything behind them (docs/operations.md, 'Admin UI'). UI_ACCESS=off "
+                        "answers 404 here.",
+                        "AwsSolutions-COG4": "See AwsSolutions-APIG4: no caller identity exists before the login.",
+                    },
+                )
+
+    @staticmethod
+    def _ui_off_integration() -> apigw.MockIntegration:
+        """A 404 answered by API Gateway (OpenAI error format), for the UI's routes with ``UI_ACCESS=off``."""
+        body = (
+            '{"error": {"message": "' + UI_OFF_MESSAGE + '", "type": "not_found_error", "code": "not_found", '
+            '"param": null}}'
+        )
+        return apigw.MockIntegration(
+            request_templates={"application/json": '{"statusCode": 404}'},
+            passthrough_behavior=apigw.PassthroughBehavior.WHEN_NO_TEMPLATES,
+            integration_responses=[
+                apigw.IntegrationResponse(status_code="404", response_templates={"application/json": body})
+            ],
+        )
 
     def _proxy(self, resource: apigw.IResource, params: tuple[str, ...], stream: apigw.LambdaIntegration) -> None:
         """``ANY <resource>/{proxy+}``: to the middleware for :data:`MIDDLEWARE_PROXIES`, else to the ALB."""
@@ -287,22 +375,29 @@ class GatewayApi(Construct):
 
     def _private_proxy(self, resource: apigw.IResource, path: str, params: tuple[str, ...]) -> None:
         """``ANY <path>/{proxy+}`` -> ``http://<internal ALB><path>/{proxy}`` over the VPC link V2."""
-        proxy = resource.add_resource("{proxy+}")
-        mapped = ("proxy", *params)
+        self._alb_method(resource.add_resource("{proxy+}"), "ANY", f"{path}/{{proxy}}", ("proxy", *params))
+
+    def _alb_method(
+        self, resource: apigw.IResource, verb: str, uri_path: str, mapped: tuple[str, ...], *, public: bool = False
+    ) -> apigw.Method:
+        """``verb`` on ``resource`` (with the authorizer unless ``public``) -> ``http://<internal ALB><uri_path>``
+        over the VPC link V2; ``mapped``: the path parameters carried over."""
         integration = apigw.Integration(
             type=apigw.IntegrationType.HTTP_PROXY,
             integration_http_method="ANY",
-            uri=f"{self._litellm.url}{path}/{{proxy}}",
+            uri=f"{self._litellm.url}{uri_path}",
             options=apigw.IntegrationOptions(
-                request_parameters={f"integration.request.path.{p}": f"method.request.path.{p}" for p in mapped},
+                request_parameters={f"integration.request.path.{p}": f"method.request.path.{p}" for p in mapped}
+                or None,
                 response_transfer_mode=apigw.ResponseTransferMode.STREAM,
                 timeout=STREAM_TIMEOUT,
             ),
         )
-        method = proxy.add_method(
-            "ANY",
+        method = resource.add_method(
+            verb,
             integration,
-            request_parameters={f"method.request.path.{p}": True for p in mapped},
+            authorization_type=apigw.AuthorizationType.NONE if public else None,
+            request_parameters={f"method.request.path.{p}": True for p in mapped} or None,
             request_validator=self.validator,
         )
         cfn_method = method.node.default_child
@@ -310,6 +405,7 @@ class GatewayApi(Construct):
         cfn_method.add_property_override("Integration.ConnectionType", "VPC_LINK")
         cfn_method.add_property_override("Integration.ConnectionId", self.vpc_link.vpc_link_id)
         cfn_method.add_property_override("Integration.IntegrationTarget", self._litellm.alb.load_balancer_arn)
+        return method
 
     # -- WAF ------------------------------------------------------------------------------------------
 

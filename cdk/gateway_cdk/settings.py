@@ -261,6 +261,9 @@ class Settings:
     #: ``BEDROCK_MODEL_ALIASES`` as compact JSON (Bedrock model id or pattern -> LiteLLM model name), for the
     #: middleware's environment; ``None``: no aliases. The gateway parses it again at start-up.
     bedrock_model_aliases: str | None = None
+    #: LiteLLM's admin UI at <ServiceURL>/ui (UI_ACCESS on|off): its pages, assets and login pass without the
+    #: authorizer; off: API Gateway answers them 404 (docs/operations.md, "Admin UI").
+    ui_access: bool = True
     sizing: Sizing = field(default_factory=Sizing)
 
     @classmethod
@@ -326,6 +329,7 @@ class Settings:
             retain_data=r.bool("RETAIN_DATA", True),
             marketplace_product_ids=_product_ids(r),
             bedrock_model_aliases=_model_aliases(r),
+            ui_access=r.choice("UI_ACCESS", "on", ("on", "off")) == "on",
             sizing=_sizing(r, new_vpc=r.str("EXISTING_VPC_ID") is None),
         )
 

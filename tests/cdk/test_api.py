@@ -7,7 +7,7 @@ from typing import Any
 
 from aws_cdk.assertions import Match
 
-from gateway_cdk.api import GATEWAY_ROUTES, MIDDLEWARE_PROXIES
+from gateway_cdk.api import GATEWAY_ROUTES, MIDDLEWARE_PROXIES, UI_ROUTES
 
 from .conftest import CERTIFICATE_ARN, Synthesized
 
@@ -73,9 +73,13 @@ def test_every_key_route_and_the_openapi_document_go_to_the_middleware(synth: Sy
 
 
 def test_every_method_uses_the_request_authorizer(synth: Synthesized) -> None:
+    """Except the admin UI's pages, assets and login (tests/cdk/test_admin_ui.py)."""
     authorizer = synth.one("AWS::ApiGateway::Authorizer")
     assert "FunctionsAuthorizer" in json.dumps(authorizer["AuthorizerUri"])
+    ui = {(verb, path) for path, verbs in UI_ROUTES for verb in verbs}
     for key, method in _methods(synth).items():
+        if key in ui:
+            continue
         assert method["AuthorizationType"] == "CUSTOM", key
         assert "Ref" in method["AuthorizerId"], key
 
@@ -97,7 +101,7 @@ def test_other_litellm_routes_go_to_the_internal_alb_over_vpc_link_v2(synth: Syn
     proxies = {
         k: v
         for k, v in _methods(synth).items()
-        if k[1].endswith("{proxy+}") and k[1].removesuffix("/{proxy+}") not in MIDDLEWARE_PROXIES
+        if k[1].endswith("{proxy+}") and k[1].removesuffix("/{proxy+}") not in MIDDLEWARE_PROXIES and k[0] == "ANY"
     }
     assert {path for _, path in proxies} >= {"/{proxy+}", "/v1/{proxy+}", "/user/{proxy+}", "/bedrock/{proxy+}"}
     vpc_link = next(iter(synth.resources("AWS::ApiGatewayV2::VpcLink")))

@@ -96,6 +96,8 @@ class Settings:
     history_enabled: bool
     #: Bedrock model ids and patterns → LiteLLM model names (``BEDROCK_MODEL_ALIASES``, gateway.bedrock_ids).
     bedrock_model_aliases: ModelAliases = field(default_factory=ModelAliases)
+    #: LiteLLM's admin UI (pages, assets, login) reachable without a credential (UI_ACCESS, on|off).
+    ui_access: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -121,6 +123,7 @@ class Settings:
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             history_enabled=flag(env, "HISTORY_ENABLED", True),
             bedrock_model_aliases=_model_aliases(env),
+            ui_access=flag(env, "UI_ACCESS", True),
         )
 
 

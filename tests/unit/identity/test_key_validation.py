@@ -212,3 +212,18 @@ def test_keys_of_a_blocked_or_missing_team_are_refused() -> None:
     teams["t-ok"]["blocked"] = True  # /team/block: refused within the cache TTL
     clock.now += TTL
     refused(auth, "sk-ok")
+
+
+def test_admin_ui_session_keys_skip_the_team_check_like_litellm_but_nothing_else() -> None:
+    """LiteLLM's UI login mints keys in the pseudo-team ``litellm-dashboard`` (no such team exists; LiteLLM
+    skips its team check for it): accepted as the logged-in user, still refused when expired or blocked."""
+    fake, clock, auth = setup(teams={})
+    ui = {"user_id": "default_user_id", "team_id": "litellm-dashboard", "expires": iso(START + 3600)}
+    fake.keys |= {"sk-ui-session": ui, "sk-ui-blocked": {**ui, "blocked": True}, "sk-other": {"team_id": "t-x"}}
+    principal = accepted(auth, "sk-ui-session")
+    assert (principal.type, principal.user_id) == ("key", "default_user_id")
+    assert fake.calls("GET", "/team/info") == []
+    refused(auth, "sk-ui-blocked")
+    refused(auth, "sk-other")  # any other missing team is still refused
+    clock.now = START + 3600  # the UI session (and its key) expired
+    refused(auth, "sk-ui-session")

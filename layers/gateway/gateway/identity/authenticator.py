@@ -8,7 +8,10 @@ subject; anything else is a LiteLLM virtual key.
 A virtual key is looked up by its SHA-256 (LiteLLM's own token id; the raw key stays out of URLs)
 with the master key, ``GET /key/info?key=<sha256>``, so a key whose ``allowed_routes`` exclude
 ``/key/info`` (e.g. ``["llm_api_routes"]``) is still recognised. Deleted, blocked (``/key/block``)
-and expired keys are refused, and so are keys of a blocked or missing team (``/team/info``).
+and expired keys are refused, and so are keys of a blocked or missing team (``/team/info``) — except
+the admin UI's session keys: LiteLLM's login mints them in the team ``litellm-dashboard``, which is no
+real team, and LiteLLM itself skips the team check for it (``user_api_key_auth``); they are otherwise
+ordinary keys (looked up, expire with the UI session), the principal is the logged-in user.
 Without a master key (not a supported deployment) the key looks itself up instead.
 
 Decisions are cached per instance under the credential's salted hash (the raw credential is never
@@ -45,6 +48,8 @@ from gateway.upstream import LiteLLMClient
 
 __all__ = ["Authenticator", "bearer_token", "build_authenticator", "principal_from_claims", "unauthenticated"]
 
+#: The pseudo-team of the admin UI's session keys (LiteLLM's ``UI_SESSION_TOKEN_TEAM_ID``).
+UI_SESSION_TEAM_ID = "litellm-dashboard"
 # A rejected key is remembered briefly so a client retrying a bad key cannot hammer LiteLLM.
 NEGATIVE_TTL_SECONDS = 5.0
 
@@ -182,7 +187,7 @@ class Authenticator:
         ):
             self._refuse(key_hash, now)
         team_id = info.get("team_id")
-        if team_id and self._master_key and not await self._team_usable(str(team_id)):
+        if team_id and team_id != UI_SESSION_TEAM_ID and self._master_key and not await self._team_usable(str(team_id)):
             self._refuse(key_hash, self._clock())
         user_id = info.get("user_id")
         principal = Principal(type="key", user_id=str(user_id) if user_id else None, key_hash=key_hash)

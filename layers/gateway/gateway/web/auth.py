@@ -7,6 +7,9 @@ request context the Lambda Web Adapter forwards in ``x-amzn-request-context``.
 Both modes find the request's credential with ``credentials.credential_from_headers`` (one of
 ``Authorization: Bearer``, ``x-api-key``, ``api-key``; repeated or conflicting ones are refused), as
 the Lambda authorizer does, so the credential checked is the credential the routes use.
+
+The admin UI's pages, assets and login (``ui_access``) are the only requests besides the health check
+that pass without a credential; with ``UI_ACCESS=off`` they answer 404 whatever credential they carry.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from gateway.errors import ErrorKind, GatewayError
 from gateway.identity.credentials import credential_from_headers
 from gateway.identity.principal import Principal, hash_key
 from gateway.web.errors import error_response
+from gateway.web.ui_access import UiRequest, classify, relative_locations, ui_disabled, without_credentials
 
 PUBLIC_PATHS = frozenset({"/gateway/health"})
 
@@ -54,6 +58,14 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         gw = scope["app"].state.gw
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        ui = classify(scope["method"], raw_path, enabled=gw.settings.ui_access)
+        if ui is UiRequest.UI_DISABLED:
+            await ui_disabled(scope["path"])(scope, receive, send)
+            return
+        if ui is UiRequest.UI_PUBLIC:
+            await self.app(without_credentials(scope), receive, relative_locations(send, gw.settings.litellm_base_url))
+            return
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         try:
             if gw.settings.auth_mode == "apigateway":
