@@ -286,6 +286,8 @@ class GatewayApi(Construct):
                     proxied.add(resource.path)
                     self._proxy(resource, tuple(params), stream)
             leaf = parts[-1]
+            if leaf.startswith("{"):  # e.g. /bedrock/foundation-models/{modelIdentifier}
+                params.append(leaf.strip("{}"))
             resource = resource.get_resource(leaf) or resource.add_resource(leaf)
             if resource.path in MIDDLEWARE_PROXIES and resource.path not in proxied:
                 proxied.add(resource.path)
