@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
@@ -73,6 +73,15 @@ def _key_cache_ttl(env: Mapping[str, str]) -> float:
     return ttl
 
 
+def _guardrail_map(env: Mapping[str, str]) -> Mapping[str, tuple[str, ...]]:
+    from gateway.converse.guardrails import parse_guardrail_map
+
+    try:
+        return parse_guardrail_map(env.get("GUARDRAIL_MAP", ""))
+    except ValueError as exc:
+        raise SettingsError(f"GUARDRAIL_MAP {exc}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     litellm_base_url: str
@@ -85,6 +94,7 @@ class Settings:
     key_cache_size: int
     log_level: str
     history_enabled: bool
+    guardrail_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # GUARDRAIL_MAP (converse/guardrails.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -109,6 +119,7 @@ class Settings:
             key_cache_size=positive_int(env, "KEY_CACHE_SIZE", 10_000),
             log_level=env.get("LOG_LEVEL", "INFO").upper(),
             history_enabled=flag(env, "HISTORY_ENABLED", True),
+            guardrail_map=_guardrail_map(env),
         )
 
 

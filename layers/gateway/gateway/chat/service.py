@@ -10,7 +10,7 @@ so the first byte never waits for a history write.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,8 @@ from gateway.upstream import LiteLLMClient
 CHAT_PATH = "/v1/chat/completions"
 INSTRUCTION_ROLES = frozenset({"system", "developer"})
 _STORED_ASSISTANT_FIELDS = ("role", "content", "tool_calls", "reasoning_content", "thinking_blocks")
+# Inspects LiteLLM's response headers before the answer is used or stored; raises GatewayError to refuse it.
+HeaderCheck = Callable[[Mapping[str, str]], None]
 
 
 @dataclass
@@ -125,13 +127,17 @@ class ChatService:
         body["messages"] = [*instructions, *session.messages, *new_messages]
         return PreparedTurn(body, new_messages, session)
 
-    async def complete(self, turn: PreparedTurn, authorization: str) -> tuple[dict, dict[str, str]]:
+    async def complete(
+        self, turn: PreparedTurn, authorization: str, check: HeaderCheck | None = None
+    ) -> tuple[dict, dict[str, str]]:
         """The non-streamed answer (stored in history) and LiteLLM's ``x-litellm-*`` headers."""
         body = {**turn.body, "stream": False}
         body.pop("stream_options", None)
         response = await self._post(body, authorization, stream=False)
         if response.status_code >= 300:
             raise upstream_error(response.status_code, response.content)
+        if check is not None:
+            check(response.headers)
         try:
             data = response.json()
             message = data["choices"][0]["message"]
@@ -146,7 +152,9 @@ class ChatService:
             turn.session = None if turn.session and turn.session.new else turn.session
         return data, litellm_headers(response.headers)
 
-    async def stream(self, turn: PreparedTurn, authorization: str, *, include_usage: bool) -> ChatStream:
+    async def stream(
+        self, turn: PreparedTurn, authorization: str, *, include_usage: bool, check: HeaderCheck | None = None
+    ) -> ChatStream:
         """Open the upstream stream; errors before the first byte raise here (a normal error answer)."""
         body = {**turn.body, "stream": True}
         if include_usage:
@@ -156,6 +164,12 @@ class ChatService:
             content = await response.aread()
             await response.aclose()
             raise upstream_error(response.status_code, content)
+        if check is not None:
+            try:
+                check(response.headers)
+            except GatewayError:
+                await response.aclose()
+                raise
         return ChatStream(self, turn, response)
 
     async def _post(self, body: dict, authorization: str, *, stream: bool):
