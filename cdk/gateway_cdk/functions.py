@@ -169,6 +169,7 @@ class GatewayFunctions(Construct):
                 "GATEWAY_AUTH_MODE": "apigateway",
                 "HISTORY_TABLE_NAME": history.table.table_name,
                 "HISTORY_TTL_DAYS": str(settings.history_ttl_days),
+                **({"GUARDRAIL_MAP": settings.guardrail_map} if settings.guardrail_map else {}),
                 "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
                 "AWS_LWA_INVOKE_MODE": "response_stream",
                 "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,

@@ -44,6 +44,7 @@ FULL_ENV: dict[str, str] = {
     "ALARM_EMAIL": "ops@example.com",
     "API_PROVISIONED_CONCURRENCY": "2",
     "API_RESERVED_CONCURRENCY": "50",
+    "GUARDRAIL_MAP": '{"gr1abc2def3:1": ["pre-guard", "post-guard"]}',
     **FAKE_SECRETS,
 }
 
