@@ -18,5 +18,5 @@ def test_a_valid_map_is_kept_and_no_map_is_none() -> None:
 
 @pytest.mark.parametrize("raw", ["{", '["pii"]', '{"gr1": 3}', '{"gr1": []}', '{"gr1": ["a", ""]}', '{" ": "a"}'])
 def test_a_malformed_map_stops_the_synth(raw: str) -> None:
-    with pytest.raises(SettingsError, match="^GUARDRAIL_MAP: "):
+    with pytest.raises(SettingsError, match=r"^GUARDRAIL_MAP: "):
         Settings.from_env({"GUARDRAIL_MAP": raw})
