@@ -166,6 +166,16 @@ def test_a_bedrock_guardrail_in_litellms_config_answers_with_bedrocks_message(be
     assert converse(bedrock, "tell me a plan", BEDROCK_GUARD)["stopReason"] == "end_turn"
 
 
+def test_a_guardrail_in_passthrough_mode_is_an_intervention_too(bedrock):
+    quiet = {"guardrailIdentifier": "gr0test0quiet", "guardrailVersion": "2"}
+    response = converse(bedrock, "the topsecret plan", quiet)
+    assert response["stopReason"] == "guardrail_intervened"
+    assert response["output"]["message"]["content"] == [{"text": BEDROCK_BLOCKED_MESSAGE}]
+    events = stream_events(bedrock, "the topsecret plan", quiet)
+    assert (stream_text(events), stop_reason(events)) == (BEDROCK_BLOCKED_MESSAGE, "guardrail_intervened")
+    assert converse(bedrock, "the plan", quiet)["stopReason"] == "end_turn"
+
+
 def test_a_mapped_bedrock_id_and_version_runs_the_litellm_guardrails_it_names(mapped_bedrock):
     blocked = converse(mapped_bedrock, "zorblax", {"guardrailIdentifier": "gr0mapped", "guardrailVersion": "3"})
     assert blocked["stopReason"] == "guardrail_intervened"

@@ -27,6 +27,7 @@ AVAILABLE = {
     "bedrock-v1": LiteLLMGuardrail("bedrock-v1", frozenset({"during_call"}), "gr1abc", "1"),
     "bedrock-v1-out": LiteLLMGuardrail("bedrock-v1-out", frozenset({"post_call"}), "gr1abc", "1"),
     "bedrock-v2": LiteLLMGuardrail("bedrock-v2", frozenset({"pre_call"}), "gr1abc", "2"),
+    "quiet": LiteLLMGuardrail("quiet", frozenset({"pre_call"}), "gr2", "1", passthrough=True),
 }
 # LiteLLM 1.108.7's answers to a blocked request, as captured from the proxy
 CONTENT_FILTER_BLOCK = {
@@ -184,6 +185,7 @@ def test_litellm_list_entries_become_guardrails():
             },
             {"guardrail_name": "c", "litellm_params": {"mode": {"tags": {"x": "post_call"}, "default": "pre_call"}}},
             {"guardrail_name": "d", "litellm_params": None},
+            {"guardrail_name": "e", "litellm_params": {"mode": "pre_call", "disable_exception_on_block": True}},
             {"litellm_params": {"mode": "pre_call"}},
         ]
     }
@@ -191,7 +193,8 @@ def test_litellm_list_entries_become_guardrails():
     assert got["a"] == LiteLLMGuardrail("a", frozenset({"pre_call"}))
     assert got["b"] == LiteLLMGuardrail("b", frozenset({"pre_call", "post_call"}), "gr1", "2")
     assert got["c"].modes == {"pre_call", "post_call"}
-    assert got["d"].modes == frozenset() and set(got) == {"a", "b", "c", "d"}
+    assert got["d"].modes == frozenset() and set(got) == {"a", "b", "c", "d", "e"}
+    assert got["e"].passthrough and not got["a"].passthrough
 
 
 # ---------------------------------------------------------------- running and blocking
@@ -210,6 +213,30 @@ def test_an_answer_litellm_did_not_guard_with_every_requested_guardrail_is_withh
         with pytest.raises(GatewayError) as caught:
             resolved.check_applied(headers)
         assert caught.value.kind is ErrorKind.INTERNAL and "bedrock-v1-out" in caught.value.message
+
+
+def passthrough_reply(finish_reason: str) -> dict:
+    message = {"role": "assistant", "content": "Sorry, the model cannot answer this question."}
+    return {"choices": [{"index": 0, "finish_reason": finish_reason, "message": message}]}
+
+
+def test_a_passthrough_block_is_an_intervention_and_anything_else_unguarded_is_withheld():
+    quiet = resolve_guardrails(request("quiet"), {}, AVAILABLE)
+    assert quiet.whole_answer_first and not quiet.checks_output
+    with pytest.raises(GatewayError) as caught:
+        quiet.check_applied({}, passthrough_reply("content_filter"))
+    blocked = quiet.intervention(caught.value)
+    assert blocked is not None and blocked.message == "Sorry, the model cannot answer this question."
+    assert quiet.blocked_response(blocked, 1)["stopReason"] == "guardrail_intervened"
+    for resolved, reply in ((quiet, passthrough_reply("stop")), (quiet, None)):
+        with pytest.raises(GatewayError) as caught:
+            resolved.check_applied({}, reply)
+        assert caught.value.kind is ErrorKind.INTERNAL and resolved.intervention(caught.value) is None
+    # a guardrail that is not in passthrough mode never turns an unguarded answer into a block
+    loud = resolve_guardrails(request("block-prompt"), {}, AVAILABLE)
+    with pytest.raises(GatewayError) as caught:
+        loud.check_applied({}, passthrough_reply("content_filter"))
+    assert caught.value.kind is ErrorKind.INTERNAL
 
 
 def test_a_keyword_block_becomes_bedrocks_guardrail_answer_with_its_trace():

@@ -30,8 +30,9 @@ from gateway.upstream import LiteLLMClient
 CHAT_PATH = "/v1/chat/completions"
 INSTRUCTION_ROLES = frozenset({"system", "developer"})
 _STORED_ASSISTANT_FIELDS = ("role", "content", "tool_calls", "reasoning_content", "thinking_blocks")
-# Inspects LiteLLM's response headers before the answer is used or stored; raises GatewayError to refuse it.
-HeaderCheck = Callable[[Mapping[str, str]], None]
+# Inspects LiteLLM's answer (headers; the body when not streamed) before it is used or stored; raises
+# GatewayError to refuse it.
+AnswerCheck = Callable[[Mapping[str, str], dict | None], None]
 
 
 @dataclass
@@ -128,7 +129,7 @@ class ChatService:
         return PreparedTurn(body, new_messages, session)
 
     async def complete(
-        self, turn: PreparedTurn, authorization: str, check: HeaderCheck | None = None
+        self, turn: PreparedTurn, authorization: str, check: AnswerCheck | None = None
     ) -> tuple[dict, dict[str, str]]:
         """The non-streamed answer (stored in history) and LiteLLM's ``x-litellm-*`` headers."""
         body = {**turn.body, "stream": False}
@@ -136,13 +137,13 @@ class ChatService:
         response = await self._post(body, authorization, stream=False)
         if response.status_code >= 300:
             raise upstream_error(response.status_code, response.content)
-        if check is not None:
-            check(response.headers)
         try:
             data = response.json()
             message = data["choices"][0]["message"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise GatewayError(ErrorKind.MODEL_ERROR, "the model returned an answer the gateway cannot read") from None
+        if check is not None:
+            check(response.headers, data)
         try:
             await self._record(turn, message)
         except GatewayError as exc:  # the answer is good and paid for: deliver it, and say it was not stored
@@ -153,7 +154,7 @@ class ChatService:
         return data, litellm_headers(response.headers)
 
     async def stream(
-        self, turn: PreparedTurn, authorization: str, *, include_usage: bool, check: HeaderCheck | None = None
+        self, turn: PreparedTurn, authorization: str, *, include_usage: bool, check: AnswerCheck | None = None
     ) -> ChatStream:
         """Open the upstream stream; errors before the first byte raise here (a normal error answer)."""
         body = {**turn.body, "stream": True}
@@ -166,7 +167,7 @@ class ChatService:
             raise upstream_error(response.status_code, content)
         if check is not None:
             try:
-                check(response.headers)
+                check(response.headers, None)
             except GatewayError:
                 await response.aclose()
                 raise

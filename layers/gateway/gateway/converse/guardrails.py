@@ -16,9 +16,12 @@ Pure: no I/O (the list of LiteLLM's guardrails comes from ``guardrail_catalog.py
   ``trace.guardrail`` built from what LiteLLM reports (matched word, pattern, Bedrock assessments).
 - Never unguarded: an answer LiteLLM returns without naming every requested guardrail in
   ``x-litellm-applied-guardrails`` is withheld (InternalServerException).
+- Passthrough guardrails (Bedrock's ``disable_exception_on_block``) make LiteLLM answer a block as a
+  reply with ``finish_reason: content_filter`` and no applied-guardrails header: also an intervention.
 - Streams: LiteLLM aborts a stream whose answer a ``post_call`` guardrail blocks (the connection just
-  ends), so when an answer-checking guardrail is involved the answer is fetched whole, checked, and
-  then sent as stream events (like Bedrock's ``streamProcessingMode: sync``, for the whole answer).
+  ends) and streams a passthrough block like any answer, so with such guardrails the answer is
+  fetched whole, checked, and then sent as stream events (Bedrock's ``streamProcessingMode: sync``,
+  for the whole answer).
 """
 
 from __future__ import annotations
@@ -68,6 +71,7 @@ class LiteLLMGuardrail:
     modes: frozenset[str]
     bedrock_id: str | None = None
     bedrock_version: str | None = None
+    passthrough: bool = False  # answers a block as a normal reply (Bedrock's disable_exception_on_block)
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,14 @@ class Intervention:
     message: str
     on_output: bool  # the answer was blocked (post_call), not the prompt
     assessment: dict
+
+
+class GuardrailIntervened(GatewayError):
+    """A block LiteLLM answered as a normal reply (a guardrail in passthrough mode)."""
+
+    def __init__(self, intervention: Intervention) -> None:
+        super().__init__(ErrorKind.VALIDATION, intervention.message)
+        self.intervention = intervention
 
 
 # ---------------------------------------------------------------- parsing
@@ -156,6 +168,7 @@ def guardrails_from_list(payload: Any) -> dict[str, LiteLLMGuardrail]:
             modes=_modes(params.get("mode")),
             bedrock_id=str(gid) if bedrock and gid is not None else None,
             bedrock_version=str(gversion) if bedrock and gversion is not None else None,
+            passthrough=params.get("disable_exception_on_block") is True,
         )
     return out
 
@@ -197,6 +210,13 @@ class ResolvedGuardrails:
     request: GuardrailRequest
     names: tuple[str, ...]
     checks_output: bool  # an answer-checking (post_call) guardrail is among them
+    passthrough: bool = False  # one of them answers a block as a normal reply
+
+    @property
+    def whole_answer_first(self) -> bool:
+        """Streams must be checked whole before sending: LiteLLM cuts a stream off when a post_call
+        guardrail blocks it, and streams a passthrough block as an ordinary answer."""
+        return self.checks_output or self.passthrough
 
     # ------------------------------------------------------------ the upstream call
 
@@ -206,10 +226,19 @@ class ResolvedGuardrails:
         extra = [g for g in named if g not in self.names] if isinstance(named, list) else []
         body["guardrails"] = [*self.names, *extra]
 
-    def check_applied(self, headers: Mapping[str, str]) -> None:
-        """Withhold an answer LiteLLM produced without running every requested guardrail."""
+    def check_applied(self, headers: Mapping[str, str], response: dict | None = None) -> None:
+        """Withhold an answer LiteLLM produced without running every requested guardrail.
+
+        A guardrail in passthrough mode makes LiteLLM answer its block as a reply with
+        ``finish_reason: content_filter`` and without the applied-guardrails header: that is a block.
+        """
         applied = {g.strip() for g in (headers.get(APPLIED_HEADER) or "").split(",")}
         missing = [n for n in self.names if n not in applied]
+        if missing and response is not None and self.passthrough:
+            choice = response["choices"][0]
+            text = choice["message"].get("content")
+            if choice.get("finish_reason") == "content_filter" and isinstance(text, str) and text:
+                raise GuardrailIntervened(Intervention(", ".join(missing), text, False, {}))
         if missing:
             raise GatewayError(
                 ErrorKind.INTERNAL,
@@ -219,6 +248,8 @@ class ResolvedGuardrails:
 
     def intervention(self, error: GatewayError) -> Intervention | None:
         """The block of one of these guardrails, from LiteLLM's error answer; None for other errors."""
+        if isinstance(error, GuardrailIntervened):
+            return error.intervention
         if error.upstream is None or error.upstream[0] not in _BLOCK_STATUSES:
             return None
         try:
@@ -312,7 +343,8 @@ def resolve_guardrails(
             modes = ", ".join(sorted(guardrail.modes)) or "none"
             raise validation(f"LiteLLM guardrail '{name}' runs in mode {modes}, which cannot block a request", param)
     checks_output = any(available[n].modes & OUTPUT_MODES for n in names)
-    return ResolvedGuardrails(request, tuple(dict.fromkeys(names)), checks_output)
+    passthrough = any(available[n].passthrough for n in names)
+    return ResolvedGuardrails(request, tuple(dict.fromkeys(names)), checks_output, passthrough)
 
 
 # ---------------------------------------------------------------- trace assessments

@@ -64,7 +64,7 @@ async def converse(request: Request) -> Response:
 async def converse_stream(request: Request) -> Response:
     gw, turn, authorization, guardrails = await _prepare(request, stream=True)
     try:
-        if guardrails and guardrails.checks_output:  # LiteLLM would cut a blocked stream off: check it whole
+        if guardrails and guardrails.whole_answer_first:
             data, litellm_headers = await gw.chat.complete(turn, authorization, guardrails.check_applied)
             events = _with_trace(whole_answer_events(data, turn.latency_ms()), guardrails.trace())
             return _event_response(_encoded(events), _headers(turn, litellm_headers))
