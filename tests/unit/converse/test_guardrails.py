@@ -7,11 +7,13 @@ import json
 import botocore.session
 import pytest
 from botocore.validate import ParamValidator
+from starlette.datastructures import Headers
 
 from gateway.converse.guardrails import (
     APPLIED_HEADER,
     GuardrailRequest,
     LiteLLMGuardrail,
+    guardrail_request_from_headers,
     guardrails_from_list,
     parse_guardrail_config,
     parse_guardrail_map,
@@ -114,6 +116,36 @@ def test_a_malformed_config_is_refused_naming_the_field(config, stream, message)
     with pytest.raises(GatewayError) as caught:
         parse_guardrail_config(config, stream=stream)
     assert caught.value.kind is ErrorKind.VALIDATION and message in caught.value.message
+
+
+def test_invoke_model_headers_make_the_same_request():
+    headers = Headers(
+        {
+            "X-Amzn-Bedrock-GuardrailIdentifier": "gr1abc",
+            "X-Amzn-Bedrock-GuardrailVersion": "DRAFT",
+            "X-Amzn-Bedrock-Trace": "ENABLED",
+        }
+    )
+    assert guardrail_request_from_headers(headers) == GuardrailRequest("gr1abc", "DRAFT", True)
+    assert guardrail_request_from_headers(Headers({"X-Amzn-Bedrock-Trace": "DISABLED"})) is None
+    assert guardrail_request_from_headers(Headers({})) is None
+    for bad in (
+        {"X-Amzn-Bedrock-GuardrailVersion": "1"},
+        {"X-Amzn-Bedrock-GuardrailIdentifier": "g", "X-Amzn-Bedrock-Trace": "on"},
+    ):
+        with pytest.raises(GatewayError) as caught:
+            guardrail_request_from_headers(Headers(bad))
+        assert caught.value.kind is ErrorKind.VALIDATION and "X-Amzn-Bedrock-" in caught.value.message
+
+
+def test_a_malformed_map_in_the_environment_stops_the_middleware_naming_the_setting():
+    from gateway.settings import Settings, SettingsError
+
+    env = {"LITELLM_MASTER_KEY": "sk-test", "GUARDRAIL_MAP": '{"gr1": "pii"}'}
+    assert Settings.from_env(env).guardrail_map == {"gr1": ("pii",)}
+    assert Settings.from_env({"LITELLM_MASTER_KEY": "sk-test"}).guardrail_map == {}
+    with pytest.raises(SettingsError, match="GUARDRAIL_MAP"):
+        Settings.from_env({**env, "GUARDRAIL_MAP": '{"gr1": 3}'})
 
 
 # ---------------------------------------------------------------- GUARDRAIL_MAP

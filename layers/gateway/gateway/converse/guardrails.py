@@ -119,6 +119,27 @@ def parse_guardrail_config(value: Any, *, stream: bool) -> GuardrailRequest | No
     return GuardrailRequest(identifier.strip(), version.strip() if version else None, trace != "disabled")
 
 
+_HEADER_TRACE = {"ENABLED": "enabled", "DISABLED": "disabled", "ENABLED_FULL": "enabled_full"}
+
+
+def guardrail_request_from_headers(headers: Mapping[str, str]) -> GuardrailRequest | None:
+    """InvokeModel's ``X-Amzn-Bedrock-GuardrailIdentifier`` / ``-GuardrailVersion`` / ``-Trace``
+    (``headers`` case-insensitive, e.g. Starlette's) as the same request ``guardrailConfig`` makes."""
+    identifier = headers.get("x-amzn-bedrock-guardrailidentifier")
+    version = headers.get("x-amzn-bedrock-guardrailversion")
+    trace = headers.get("x-amzn-bedrock-trace")
+    if trace is not None and trace not in _HEADER_TRACE:
+        raise validation(f"X-Amzn-Bedrock-Trace must be one of {', '.join(_HEADER_TRACE)}")
+    if identifier is None:
+        if version is not None:
+            raise validation("X-Amzn-Bedrock-GuardrailVersion needs X-Amzn-Bedrock-GuardrailIdentifier")
+        return None
+    config = {"guardrailIdentifier": identifier, "trace": _HEADER_TRACE[trace or "DISABLED"]}
+    if version is not None:
+        config["guardrailVersion"] = version
+    return parse_guardrail_config(config, stream=False)
+
+
 def parse_guardrail_map(raw: str) -> dict[str, tuple[str, ...]]:
     """``GUARDRAIL_MAP``: a JSON object ``{"<id>[:<version>]": "<LiteLLM name>" | ["<name>", ...]}``."""
     if not raw.strip():
