@@ -412,12 +412,11 @@ def whole_answer_events(response: dict, latency_ms: int) -> list[Event]:
 
     choice = response["choices"][0]
     message = choice["message"]
-    delta = {k: message[k] for k in ("content", "reasoning_content", "thinking_blocks") if message.get(k) is not None}
+    # everything the message and the choice carry (provider-specific fields too), as one chunk would
+    delta = {k: v for k, v in message.items() if k not in ("role", "tool_calls") and v is not None}
     calls = message.get("tool_calls") if isinstance(message.get("tool_calls"), list) else []
     delta["tool_calls"] = [{**call, "index": i} for i, call in enumerate(calls) if isinstance(call, dict)]
-    chunk = {
-        "choices": [{"index": 0, "delta": delta, "finish_reason": choice.get("finish_reason")}],
-        "usage": response.get("usage"),
-    }
+    rest = {k: v for k, v in choice.items() if k != "message"}
+    chunk = {**response, "choices": [{**rest, "index": 0, "delta": delta}]}
     translator = ConverseStreamTranslator()
     return translator.feed(chunk) + translator.finish(latency_ms)
