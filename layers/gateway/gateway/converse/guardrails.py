@@ -110,7 +110,7 @@ def parse_guardrail_config(value: Any, *, stream: bool) -> GuardrailRequest | No
     version = value.get("guardrailVersion")
     if version is not None and (not isinstance(version, str) or not version.strip()):
         raise validation(f"{path}.guardrailVersion must be a non-empty string")
-    trace = value.get("trace", "disabled")
+    trace = "disabled" if value.get("trace") is None else value["trace"]
     if trace not in _TRACE_VALUES:
         raise validation(f"{path}.trace must be one of {', '.join(_TRACE_VALUES)}")
     mode = value.get("streamProcessingMode")
