@@ -171,6 +171,7 @@ class GatewayFunctions(Construct):
                 "HISTORY_TTL_DAYS": str(settings.history_ttl_days),
                 **({"BEDROCK_MODEL_ALIASES": settings.bedrock_model_aliases} if settings.bedrock_model_aliases else {}),
                 "UI_ACCESS": "on" if settings.ui_access else "off",  # the admin UI's routes (api.UI_ROUTES)
+                **({"GUARDRAIL_MAP": settings.guardrail_map} if settings.guardrail_map else {}),
                 "AWS_LAMBDA_EXEC_WRAPPER": "/opt/bootstrap",
                 "AWS_LWA_INVOKE_MODE": "response_stream",
                 "AWS_LWA_READINESS_CHECK_PATH": READINESS_PATH,

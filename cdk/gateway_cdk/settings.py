@@ -264,6 +264,8 @@ class Settings:
     #: LiteLLM's admin UI at <ServiceURL>/ui (UI_ACCESS on|off): its pages, assets and login pass without the
     #: authorizer; off: API Gateway answers them 404 (docs/operations.md, "Admin UI").
     ui_access: bool = True
+    #: GUARDRAIL_MAP for the middleware (Bedrock guardrail id[:version] -> LiteLLM guardrail names), compact JSON.
+    guardrail_map: str | None = None
     sizing: Sizing = field(default_factory=Sizing)
 
     @classmethod
@@ -330,6 +332,7 @@ class Settings:
             marketplace_product_ids=_product_ids(r),
             bedrock_model_aliases=_model_aliases(r),
             ui_access=r.choice("UI_ACCESS", "on", ("on", "off")) == "on",
+            guardrail_map=_guardrail_map(r),
             sizing=_sizing(r, new_vpc=r.str("EXISTING_VPC_ID") is None),
         )
 
@@ -367,6 +370,26 @@ def _product_ids(r: _Reader) -> tuple[str, ...]:
         if not _PRODUCT_ID.match(product):
             raise SettingsError("BEDROCK_MARKETPLACE_PRODUCT_IDS", f"{product!r} is not a Marketplace product id")
     return ids
+
+
+def _guardrail_map(r: _Reader) -> str | None:
+    """The same rules as the middleware's (gateway/converse/guardrails.py), checked before deploying."""
+    raw = r.str("GUARDRAIL_MAP")
+    if raw is None:
+        return None
+    try:
+        mapping = json.loads(raw)
+    except ValueError:
+        raise SettingsError("GUARDRAIL_MAP", "is not JSON") from None
+    if not isinstance(mapping, dict):
+        raise SettingsError("GUARDRAIL_MAP", 'must be a JSON object {"<guardrail id>[:<version>]": "<LiteLLM name>"}')
+    for key, names in mapping.items():
+        names = [names] if isinstance(names, str) else names
+        if not key.strip() or not isinstance(names, list) or not names:
+            raise SettingsError("GUARDRAIL_MAP", f"[{key!r}] must name a LiteLLM guardrail or a list of them")
+        if not all(isinstance(n, str) and n.strip() for n in names):
+            raise SettingsError("GUARDRAIL_MAP", f"[{key!r}] must name a LiteLLM guardrail or a list of them")
+    return json.dumps(mapping, separators=(",", ":"))
 
 
 def _sizing(r: _Reader, *, new_vpc: bool) -> Sizing:

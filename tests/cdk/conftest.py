@@ -45,6 +45,7 @@ FULL_ENV: dict[str, str] = {
     "API_PROVISIONED_CONCURRENCY": "2",
     "API_RESERVED_CONCURRENCY": "50",
     "BEDROCK_MODEL_ALIASES": '{"*claude-sonnet-*": "gpt-4o"}',
+    "GUARDRAIL_MAP": '{"gr1abc2def3:1": ["pre-guard", "post-guard"]}',
     **FAKE_SECRETS,
 }
 

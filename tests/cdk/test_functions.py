@@ -38,6 +38,7 @@ def test_api_function_runs_the_asgi_app_behind_the_web_adapter(synth: Synthesize
     assert env["HISTORY_TTL_DAYS"] == "90" and "Ref" in env["HISTORY_TABLE_NAME"]
     assert env["OKTA_ISSUER"] == "https://example.okta.com/oauth2/default"
     assert env["OKTA_AUDIENCE"] == "api://genai-gateway"
+    assert json.loads(env["GUARDRAIL_MAP"]) == {"gr1abc2def3:1": ["pre-guard", "post-guard"]}
     assert {"LITELLM_BASE_URL", "LITELLM_MASTER_KEY_SECRET_ARN", "GATEWAY_HASH_SALT_SECRET_ARN"} <= set(env)
     assert {"POWERTOOLS_SERVICE_NAME", "LOG_LEVEL"} <= set(env)
     assert fn["TracingConfig"] == {"Mode": "Active"}

@@ -11,6 +11,9 @@ Replies are deterministic so tests can assert them:
   ``thinking_blocks`` (plus one ``redacted_thinking`` block); streamed in fragments, one block's
   text first and its signature last, as Anthropic's ``thinking_delta``/``signature_delta`` arrive.
 - ``GET /_fake/connections``: how many distinct TCP connections carried chat requests.
+- ``POST /v1/guardrail/{id}/version/{version}/apply``: a stand-in for Bedrock's ApplyGuardrail (AWS
+  is not reachable here) that blocks any text holding ``topsecret`` with a denied topic ``Secrets``
+  and answers ``BEDROCK_BLOCKED_MESSAGE`` (point LiteLLM's ``aws_bedrock_runtime_endpoint`` at ``/v1``).
 Run: ``python -m tests.support.fake_openai PORT`` (or ``serve(port)`` in a thread).
 """
 
@@ -187,9 +190,32 @@ async def connections(_: Request) -> Response:
     return JSONResponse({"connections": len(_CLIENTS)})
 
 
+BEDROCK_BLOCKED_MESSAGE = "Sorry, the model cannot answer this question."
+
+
+async def apply_guardrail(request: Request) -> Response:
+    """Bedrock ApplyGuardrail, as far as LiteLLM's Bedrock guardrail hook reads it."""
+    body = await request.json()
+    texts = [c.get("text", {}).get("text", "") for c in body.get("content", []) if isinstance(c, dict)]
+    usage = {"topicPolicyUnits": 1, "contentPolicyUnits": 0, "wordPolicyUnits": 0}
+    if not any("topsecret" in t.lower() for t in texts):
+        return JSONResponse({"action": "NONE", "outputs": [], "assessments": [{}], "usage": usage})
+    topic = {"name": "Secrets", "type": "DENY", "action": "BLOCKED", "detected": True}
+    return JSONResponse(
+        {
+            "action": "GUARDRAIL_INTERVENED",
+            "actionReason": "Guardrail blocked.",
+            "outputs": [{"text": BEDROCK_BLOCKED_MESSAGE}],
+            "assessments": [{"topicPolicy": {"topics": [topic]}}],
+            "usage": usage,
+        }
+    )
+
+
 app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]),
                         Route("/chat/completions", chat, methods=["POST"]),
                         Route("/v1/models", models),
+                        Route("/v1/guardrail/{gid}/version/{version}/apply", apply_guardrail, methods=["POST"]),
                         Route("/_fake/connections", connections)])  # fmt: skip
 
 

@@ -82,6 +82,15 @@ def _model_aliases(env: Mapping[str, str]) -> ModelAliases:
         raise SettingsError(str(exc)) from None
 
 
+def _guardrail_map(env: Mapping[str, str]) -> Mapping[str, tuple[str, ...]]:
+    from gateway.converse.guardrails import parse_guardrail_map
+
+    try:
+        return parse_guardrail_map(env.get("GUARDRAIL_MAP", ""))
+    except ValueError as exc:
+        raise SettingsError(f"GUARDRAIL_MAP {exc}") from None
+
+
 @dataclass(frozen=True)
 class Settings:
     litellm_base_url: str
@@ -98,6 +107,7 @@ class Settings:
     bedrock_model_aliases: ModelAliases = field(default_factory=ModelAliases)
     #: LiteLLM's admin UI (pages, assets, login) reachable without a credential (UI_ACCESS, on|off).
     ui_access: bool = True
+    guardrail_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # GUARDRAIL_MAP (converse/guardrails.py)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -124,6 +134,7 @@ class Settings:
             history_enabled=flag(env, "HISTORY_ENABLED", True),
             bedrock_model_aliases=_model_aliases(env),
             ui_access=flag(env, "UI_ACCESS", True),
+            guardrail_map=_guardrail_map(env),
         )
 
 

@@ -419,7 +419,7 @@ def _with_content(*blocks, role="user"):
         ),
         (
             {"messages": [USER_HI], "guardrailConfig": {"guardrailIdentifier": "g"}},
-            "guardrailConfig is not supported",
+            "request body has unknown field(s): guardrailConfig",
         ),
         (
             {"messages": [USER_HI], "additionalModelRequestFields": {"model": "gpt-5"}},

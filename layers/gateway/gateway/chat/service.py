@@ -10,7 +10,7 @@ so the first byte never waits for a history write.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +30,9 @@ from gateway.upstream import LiteLLMClient
 CHAT_PATH = "/v1/chat/completions"
 INSTRUCTION_ROLES = frozenset({"system", "developer"})
 _STORED_ASSISTANT_FIELDS = ("role", "content", "tool_calls", "reasoning_content", "thinking_blocks")
+# Inspects LiteLLM's answer (headers; the body when not streamed) before it is used or stored; raises
+# GatewayError to refuse it.
+AnswerCheck = Callable[[Mapping[str, str], dict | None], None]
 
 
 @dataclass
@@ -125,7 +128,9 @@ class ChatService:
         body["messages"] = [*instructions, *session.messages, *new_messages]
         return PreparedTurn(body, new_messages, session)
 
-    async def complete(self, turn: PreparedTurn, authorization: str) -> tuple[dict, dict[str, str]]:
+    async def complete(
+        self, turn: PreparedTurn, authorization: str, check: AnswerCheck | None = None
+    ) -> tuple[dict, dict[str, str]]:
         """The non-streamed answer (stored in history) and LiteLLM's ``x-litellm-*`` headers."""
         body = {**turn.body, "stream": False}
         body.pop("stream_options", None)
@@ -137,6 +142,8 @@ class ChatService:
             message = data["choices"][0]["message"]
         except (ValueError, KeyError, IndexError, TypeError):
             raise GatewayError(ErrorKind.MODEL_ERROR, "the model returned an answer the gateway cannot read") from None
+        if check is not None:
+            check(response.headers, data)
         try:
             await self._record(turn, message)
         except GatewayError as exc:  # the answer is good and paid for: deliver it, and say it was not stored
@@ -146,7 +153,9 @@ class ChatService:
             turn.session = None if turn.session and turn.session.new else turn.session
         return data, litellm_headers(response.headers)
 
-    async def stream(self, turn: PreparedTurn, authorization: str, *, include_usage: bool) -> ChatStream:
+    async def stream(
+        self, turn: PreparedTurn, authorization: str, *, include_usage: bool, check: AnswerCheck | None = None
+    ) -> ChatStream:
         """Open the upstream stream; errors before the first byte raise here (a normal error answer)."""
         body = {**turn.body, "stream": True}
         if include_usage:
@@ -156,6 +165,12 @@ class ChatService:
             content = await response.aread()
             await response.aclose()
             raise upstream_error(response.status_code, content)
+        if check is not None:
+            try:
+                check(response.headers, None)
+            except GatewayError:
+                await response.aclose()
+                raise
         return ChatStream(self, turn, response)
 
     async def _post(self, body: dict, authorization: str, *, stream: bool):

@@ -7,8 +7,8 @@ Top-level request fields, decided one by one (see ``_IGNORED`` / ``_REJECTED``):
   messages, stream or stream_options), promptVariables (returned, resolved elsewhere).
 - ignored (hints whose absence changes no answer): modelId (the URL's wins), performanceConfig,
   serviceTier, projectIdentifier, additionalModelResponseFieldPaths (their fields are simply absent).
-- rejected: guardrailConfig (silently skipping a guardrail the caller asked for would be unsafe;
-  guardrails are configured on the gateway instead); anything the Converse API does not define.
+- rejected: anything the Converse API does not define. ``guardrailConfig`` is taken out of the body
+  by the route before translation (``gateway.converse.guardrails``); here it would be unknown.
 
 Content: ``cachePoint`` becomes LiteLLM ``cache_control`` on the part (or tool) right before it, and
 is dropped where there is none; ``guardContent`` is sent as plain text/image. A failed tool result
@@ -34,9 +34,7 @@ from gateway.errors import ErrorKind, GatewayError, validation
 _IGNORED = frozenset(
     {"modelId", "performanceConfig", "serviceTier", "projectIdentifier", "additionalModelResponseFieldPaths"}
 )
-_REJECTED = {
-    "guardrailConfig": "guardrailConfig is not supported: guardrails are configured on the gateway",
-}
+_REJECTED: dict[str, str] = {}
 _RESERVED_EXTRA = ("model", "messages", "stream", "stream_options")
 _PROMPT_ARN = re.compile(r"arn:aws[a-z-]*:bedrock:[^:]*:\d*:prompt/.+")
 _STOP_REASONS = {

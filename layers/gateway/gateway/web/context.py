@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 
 from gateway.chat.service import ChatService
+from gateway.converse.guardrail_catalog import GuardrailCatalog
 from gateway.history.config import HistoryConfig
 from gateway.history.store import HistoryStore
 from gateway.identity.accounts import Accounts
@@ -22,6 +23,7 @@ class GatewayContext:
     authenticator: Authenticator
     chat: ChatService
     accounts: Accounts
+    guardrails: GuardrailCatalog
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatewayContext:
@@ -44,4 +46,5 @@ class GatewayContext:
             authenticator=authenticator,
             chat=ChatService(upstream, history),
             accounts=accounts,
+            guardrails=GuardrailCatalog(upstream, settings.guardrail_map),
         )
