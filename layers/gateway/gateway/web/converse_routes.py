@@ -14,6 +14,7 @@ from starlette.responses import Response, StreamingResponse
 
 from gateway.chat.service import ChatRequest, ChatStream, history_headers, session_id_field
 from gateway.converse.eventstream import CONTENT_TYPE, encode_event, encode_gateway_error
+from gateway.converse.extras import ResponseExtras
 from gateway.converse.stream import ConverseStreamTranslator
 from gateway.converse.translate import converse_request_to_openai, openai_response_to_converse
 from gateway.errors import GatewayError
@@ -34,26 +35,26 @@ async def _prepare(request: Request):
         prompt_variables=call.prompt_variables,
     )
     turn = await gw.chat.prepare(principal, chat_request)
-    return gw, turn, await upstream_authorization(request, principal)
+    return gw, turn, call.extras, await upstream_authorization(request, principal)
 
 
 async def converse(request: Request) -> Response:
-    gw, turn, authorization = await _prepare(request)
+    gw, turn, extras, authorization = await _prepare(request)
     data, litellm_headers = await gw.chat.complete(turn, authorization)
     headers = {**litellm_headers, **history_headers(turn, SESSION_HEADER)}  # x-litellm-* (cost, model) as on OpenAI
-    return JSONBody(openai_response_to_converse(data, turn.latency_ms()), headers=headers)
+    return JSONBody(openai_response_to_converse(data, turn.latency_ms(), extras), headers=headers)
 
 
 async def converse_stream(request: Request) -> Response:
-    gw, turn, authorization = await _prepare(request)
+    gw, turn, extras, authorization = await _prepare(request)
     stream = await gw.chat.stream(turn, authorization, include_usage=True)
     headers = {**stream.headers, **history_headers(turn, SESSION_HEADER)}
-    return StreamingResponse(_frames(stream), media_type=CONTENT_TYPE, headers=headers)
+    return StreamingResponse(_frames(stream, extras), media_type=CONTENT_TYPE, headers=headers)
 
 
-async def _frames(stream: ChatStream) -> AsyncIterator[bytes]:
+async def _frames(stream: ChatStream, extras: ResponseExtras) -> AsyncIterator[bytes]:
     """Translate upstream chunks to event-stream frames as they arrive; errors become exception frames."""
-    translator = ConverseStreamTranslator()
+    translator = ConverseStreamTranslator(extras)
     try:
         async for _, chunk in stream.events():
             if chunk is None:
