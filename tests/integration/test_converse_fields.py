@@ -8,6 +8,7 @@ performance config, response field paths, citations, cache writes by TTL, origin
 
 from __future__ import annotations
 
+import base64
 import json
 
 import httpx
@@ -255,3 +256,16 @@ def test_stream_error_carries_the_original_status_and_message(bedrock, gateway_u
     payload = json.loads(error.payload)
     assert payload["originalStatusCode"] == 500
     assert OVERLOADED_MESSAGE in payload["originalMessage"]
+
+
+# -- audio -------------------------------------------------------------------------------------------
+
+
+def test_audio_reaches_the_model_as_openai_input_audio(bedrock):
+    message = user({"audio": {"format": "mp3", "source": {"bytes": b"ID3-fake"}}}, {"text": "__echo_request__"})
+    response = bedrock.converse(modelId="fake", messages=[message])
+    upstream_body = json.loads(response["output"]["message"]["content"][0]["text"])
+    audio = upstream_body["messages"][0]["content"][0]
+    assert audio["type"] == "input_audio"
+    assert audio["input_audio"]["format"] == "mp3"
+    assert base64.b64decode(audio["input_audio"]["data"]) == b"ID3-fake"

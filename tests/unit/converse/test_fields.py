@@ -399,3 +399,28 @@ def test_original_fields_only_where_the_shape_has_them_and_the_upstream_gave_the
         translator.feed({"error": error})
     _, payload = _frame_payload(encode_gateway_error(raised.value))
     assert payload == {"message": error["message"]}
+
+
+# -- audio, and the blocks no model can get through LiteLLM --------------------------------------
+
+
+def test_audio_becomes_openai_input_audio(bedrock):
+    message = {"role": "user", "content": [{"audio": {"format": "wav", "source": {"bytes": b"RIFF"}}}, {"text": "?"}]}
+    part = _call(bedrock, messages=[message]).openai_body["messages"][0]["content"][0]
+    assert part == {"type": "input_audio", "input_audio": {"data": base64.b64encode(b"RIFF").decode(), "format": "wav"}}
+
+
+@pytest.mark.parametrize(
+    ("block", "reason"),
+    [
+        ({"audio": {"format": "flac", "source": {"bytes": "AA=="}}}, "wav, mp3"),
+        ({"audio": {"format": "mp3", "source": {"s3Location": {"uri": "s3://b/k"}}}}, "send the audio as bytes"),
+        ({"searchResult": {"source": "s", "title": "t", "content": [{"text": "x"}]}}, "search result"),
+        ({"toolAddition": {"tool": {"name": "x"}}}, "toolConfig"),
+        ({"video": {"format": "mp4", "source": {"bytes": "AA=="}}}, "no video input"),
+    ],
+)
+def test_blocks_that_cannot_reach_a_model_say_why(block, reason):
+    with pytest.raises(GatewayError) as raised:
+        converse_request_to_openai("m", {"messages": [{"role": "user", "content": [block]}]})
+    assert reason in raised.value.message

@@ -49,6 +49,7 @@ _RESPONSE_SHAPING = frozenset({"performanceConfig", "serviceTier", "additionalMo
 _REJECTED = {
     "guardrailConfig": "guardrailConfig is not supported: guardrails are configured on the gateway",
 }
+_AUDIO_FORMATS = ("wav", "mp3")
 _RESERVED_EXTRA = ("model", "messages", "stream", "stream_options")
 _PROMPT_ARN = re.compile(r"arn:aws[a-z-]*:bedrock:[^:]*:\d*:prompt/.+")
 _STOP_REASONS = {
@@ -218,6 +219,20 @@ def _document_part(value: Any, path: str) -> dict:
     }
 
 
+def _audio_part(value: Any, path: str) -> dict:
+    """OpenAI ``input_audio`` (wav and mp3 are the formats the OpenAI API and LiteLLM know)."""
+    value = _obj(value, path)
+    fmt = value.get("format")
+    if fmt not in _AUDIO_FORMATS:
+        raise validation(
+            f"{path}.format must be one of {', '.join(_AUDIO_FORMATS)} (what OpenAI-format audio input takes)"
+        )
+    kind, source = _union(value.get("source"), f"{path}.source", ("bytes", "s3Location"))
+    if kind == "s3Location":
+        raise validation(f"{path}.source.s3Location is not supported: send the audio as bytes")
+    return {"type": "input_audio", "input_audio": {"data": _blob(source, f"{path}.source.bytes"), "format": fmt}}
+
+
 def _citations_enabled(document: dict, path: str) -> bool:
     if document.get("citations") is None:
         return False
@@ -308,8 +323,15 @@ _BLOCKS: dict[str, tuple[Callable[[Any, str], dict], str | None, str]] = {
     "toolResult": (_tool_message, "user", "tool_messages"),
     "reasoningContent": (_thinking_block, "assistant", "thinking"),
     "citationsContent": (lambda v, p: {"type": "text", "text": cited_text(v, p)}, "assistant", "parts"),
+    "audio": (_audio_part, "user", "parts"),
 }
-_UNSUPPORTED_BLOCKS = ("video", "audio", "searchResult", "toolAddition", "toolRemoval")
+# block type -> why it cannot reach a model through LiteLLM (told to the caller)
+_UNSUPPORTED_BLOCKS = {
+    "video": "LiteLLM's chat completions have no video input",
+    "searchResult": "LiteLLM 1.108.7 passes search result blocks to no model",
+    "toolAddition": "LiteLLM cannot change the tool set mid-conversation; send the tools in toolConfig",
+    "toolRemoval": "LiteLLM cannot change the tool set mid-conversation; send the tools in toolConfig",
+}
 _BLOCK_TYPES = (*_BLOCKS, "cachePoint", *_UNSUPPORTED_BLOCKS)
 _SYSTEM_BLOCK_TYPES = ("text", "guardContent", "cachePoint")
 
@@ -327,7 +349,7 @@ def _convert_blocks(blocks: list, path: str, role: str, types: tuple = _BLOCK_TY
                 previous["cache_control"] = control
             continue
         if kind in _UNSUPPORTED_BLOCKS:
-            raise validation(f"{bpath}.{kind} content blocks are not supported by this gateway")
+            raise validation(f"{bpath}.{kind} content blocks are not supported: {_UNSUPPORTED_BLOCKS[kind]}")
         build, allowed_role, bucket = _BLOCKS[kind]
         if allowed_role is not None and role != allowed_role:
             raise validation(f"{bpath}.{kind} is only allowed in {allowed_role} messages")
