@@ -1,9 +1,9 @@
 """Document citations: Converse documents with ``citations.enabled`` <-> Anthropic's citations via LiteLLM.
 
 Request: such a document becomes an Anthropic ``document`` content part (``citations: {enabled:
-true}``, ``title`` = its name, ``context``), which LiteLLM hands to Claude unchanged. Other
-providers do not know that part; they refuse the request (a ValidationException), as Bedrock does
-for models without citations.
+true}``, ``title`` = its name, ``context``), which LiteLLM hands to Claude unchanged. LiteLLM
+forwards it unchanged to other providers too, which do not know that part and refuse the request,
+as Bedrock refuses citations for models without them.
 
 Response: LiteLLM puts Claude's citations in the message's ``provider_specific_fields.citations``,
 one list per cited text block, each citation carrying the block's text as ``supported_text``; the

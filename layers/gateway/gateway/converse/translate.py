@@ -448,7 +448,7 @@ def _tools(value: Any, body: dict) -> None:
         path = f"toolConfig.tools[{k}]"
         kind, inner = _union(item, path, ("toolSpec", "systemTool", "cachePoint"))
         if kind == "systemTool":
-            raise validation(f"{path}.systemTool is not supported by this gateway")
+            raise validation(f"{path}.systemTool is not supported: Bedrock's system tools run inside Bedrock")
         if kind == "cachePoint":
             control = _cache_control(inner, f"{path}.cachePoint")
             if tools:
