@@ -57,6 +57,7 @@ def stack(tmp_path_factory, fake_upstream: str, bedrock_agent: FakeBedrockAgent)
         durable_postgres=False,
         extra_env={
             "FAKE_UPSTREAM_URL": fake_upstream,
+            "FAKE_ANTHROPIC_URL": fake_upstream.removesuffix("/v1") + "/anthropic",
             "AWS_ENDPOINT_URL_BEDROCK_AGENT": bedrock_agent.url,
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",

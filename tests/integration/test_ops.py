@@ -159,6 +159,7 @@ def _start(work_dir: Path, fake_upstream: str) -> LocalStack:
         durable_postgres=True,
         extra_env={
             "FAKE_UPSTREAM_URL": fake_upstream,
+            "FAKE_ANTHROPIC_URL": fake_upstream.removesuffix("/v1") + "/anthropic",
             "STORE_MODEL_IN_DB": "True",
             "AWS_ACCESS_KEY_ID": "local",
             "AWS_SECRET_ACCESS_KEY": "local",

@@ -9,7 +9,10 @@ Replies are deterministic so tests can assert them:
   ``__echo_request__`` answers the JSON of the request it got (to see what the gateway sent),
   ``__think__`` adds extended thinking as LiteLLM relays Claude's: ``reasoning_content`` and signed
   ``thinking_blocks`` (plus one ``redacted_thinking`` block); streamed in fragments, one block's
-  text first and its signature last, as Anthropic's ``thinking_delta``/``signature_delta`` arrive.
+  text first and its signature last, as Anthropic's ``thinking_delta``/``signature_delta`` arrive;
+  ``__stop__`` with ``stop`` set answers as vLLM does when a stop string ended the answer: the choice
+  carries ``stop_reason`` = the first stop string.
+- ``/anthropic/v1/messages``: the Anthropic-format stand-in of ``tests.support.fake_anthropic``.
 - ``GET /_fake/connections``: how many distinct TCP connections carried chat requests.
 - ``POST /v1/guardrail/{id}/version/{version}/apply``: a stand-in for Bedrock's ApplyGuardrail (AWS
   is not reachable here) that blocks any text holding ``topsecret`` with a denied topic ``Secrets``
@@ -29,7 +32,9 @@ import uuid
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+
+from tests.support import fake_anthropic
 
 _STATUS = re.compile(r"__status_(\d{3})__")
 _SLEEP = re.compile(r"__sleep_([0-9.]+)__")
@@ -136,6 +141,9 @@ async def chat(request: Request) -> Response:
     think = "__think__" in user_text
     created, cid, model = int(time.time()), f"chatcmpl-{uuid.uuid4().hex}", body.get("model", "fake")
     finish = "tool_calls" if call else "stop"
+    stops = body.get("stop") or []
+    stops = [stops] if isinstance(stops, str) else stops
+    stopped = {"stop_reason": stops[0]} if "__stop__" in user_text and stops and not call else {}
     if not body.get("stream"):
         message: dict = {"role": "assistant", "content": text or None}
         if call:
@@ -145,7 +153,7 @@ async def chat(request: Request) -> Response:
             message["thinking_blocks"] = thinking_blocks()
         return JSONResponse({
             "id": cid, "object": "chat.completion", "created": created, "model": model,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish, **stopped}],
             "usage": _usage(body, text),
         })  # fmt: skip
     drip_match = _DRIP.search(user_text)
@@ -153,8 +161,9 @@ async def chat(request: Request) -> Response:
     include_usage = (body.get("stream_options") or {}).get("include_usage")
 
     def chunk(delta: dict, finish_reason: str | None = None, **extra) -> bytes:
+        choice = {"index": 0, "delta": delta, "finish_reason": finish_reason, **(stopped if finish_reason else {})}
         payload = {"id": cid, "object": "chat.completion.chunk", "created": created, "model": model,
-                   "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}], **extra}  # fmt: skip
+                   "choices": [choice], **extra}  # fmt: skip
         return f"data: {json.dumps(payload)}\n\n".encode()
 
     async def events():
@@ -216,7 +225,8 @@ app = Starlette(routes=[Route("/v1/chat/completions", chat, methods=["POST"]),
                         Route("/chat/completions", chat, methods=["POST"]),
                         Route("/v1/models", models),
                         Route("/v1/guardrail/{gid}/version/{version}/apply", apply_guardrail, methods=["POST"]),
-                        Route("/_fake/connections", connections)])  # fmt: skip
+                        Route("/_fake/connections", connections),
+                        Mount("/anthropic", app=fake_anthropic.app)])  # fmt: skip
 
 
 def serve(port: int) -> None:

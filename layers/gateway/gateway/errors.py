@@ -44,7 +44,13 @@ class GatewayError(Exception):
     """An error the client should see; ``message`` must be safe to show (no secrets, no traces)."""
 
     def __init__(
-        self, kind: ErrorKind, message: str, *, param: str | None = None, upstream: tuple[int, bytes] | None = None
+        self,
+        kind: ErrorKind,
+        message: str,
+        *,
+        param: str | None = None,
+        upstream: tuple[int, bytes] | None = None,
+        original: tuple[int, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -52,6 +58,8 @@ class GatewayError(Exception):
         self.param = param
         # LiteLLM's own (OpenAI-format) error answer, relayed as is on OpenAI routes
         self.upstream = upstream
+        # the status and message the upstream reported for a mid-stream failure (Bedrock's original*)
+        self.original = original
 
     def openai_body(self) -> dict:
         shape = self.kind.shape

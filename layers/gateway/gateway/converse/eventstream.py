@@ -63,13 +63,21 @@ def encode_events(events: Iterable[tuple[str, dict]]) -> bytes:
     return b"".join([encode_event(name, payload) for name, payload in events])
 
 
-def encode_exception(error_name: str, message: str) -> bytes:
+def encode_exception(error_name: str, message: str, **fields: object) -> bytes:
     """An exception frame; ``ThrottlingException`` and ``throttlingException`` both work."""
     name = error_name[:1].lower() + error_name[1:]
     headers = _header(":exception-type", name) + _JSON_EXCEPTION
-    return _frame(headers, json_bytes({"message": message}))
+    return _frame(headers, json_bytes({"message": message, **fields}))
 
 
 def encode_gateway_error(error: GatewayError) -> bytes:
-    """The exception frame for a failure after the stream has started."""
-    return encode_exception(_STREAM_EXCEPTIONS.get(error.kind, "modelStreamErrorException"), error.message)
+    """The exception frame for a failure after the stream has started.
+
+    Only ``modelStreamErrorException`` models ``originalStatusCode`` / ``originalMessage``; they are
+    sent when the upstream reported them.
+    """
+    name = _STREAM_EXCEPTIONS.get(error.kind, "modelStreamErrorException")
+    if name == "modelStreamErrorException" and error.original is not None:
+        status, message = error.original
+        return encode_exception(name, error.message, originalStatusCode=status, originalMessage=message)
+    return encode_exception(name, error.message)

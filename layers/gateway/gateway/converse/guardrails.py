@@ -32,6 +32,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.converse.extras import NO_EXTRAS, ResponseExtras
 from gateway.errors import ErrorKind, GatewayError, validation
 
 APPLIED_HEADER = "x-litellm-applied-guardrails"
@@ -406,7 +407,7 @@ def _bedrock_assessment(relayed: Iterable[Any]) -> dict:
     return out
 
 
-def whole_answer_events(response: dict, latency_ms: int) -> list[Event]:
+def whole_answer_events(response: dict, latency_ms: int, extras: ResponseExtras = NO_EXTRAS) -> list[Event]:
     """A complete (already checked) chat completion as ConverseStream events, in Bedrock's order."""
     from gateway.converse.stream import ConverseStreamTranslator  # the stream module imports the translation
 
@@ -418,5 +419,5 @@ def whole_answer_events(response: dict, latency_ms: int) -> list[Event]:
     delta["tool_calls"] = [{**call, "index": i} for i, call in enumerate(calls) if isinstance(call, dict)]
     rest = {k: v for k, v in choice.items() if k != "message"}
     chunk = {**response, "choices": [{**rest, "index": 0, "delta": delta}]}
-    translator = ConverseStreamTranslator()
+    translator = ConverseStreamTranslator(extras)
     return translator.feed(chunk) + translator.finish(latency_ms)

@@ -23,6 +23,7 @@ import re
 import uuid
 from typing import Any
 
+from gateway.converse.citations import converse_document
 from gateway.errors import validation
 
 IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg", "gif": "image/gif", "webp": "image/webp"}
@@ -245,4 +246,5 @@ _PART_CONVERTERS = {
     "image_url": _image_part,
     "file": _file_part,
     "refusal": lambda part: _text_part({"text": part.get("refusal")}),
+    "document": lambda part: converse_document(part) or {"text": "[document content omitted]"},
 }

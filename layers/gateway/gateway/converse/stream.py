@@ -13,6 +13,13 @@ another kind (reasoning -> text -> tool call) closes the open block and starts t
   the caller turns it into an exception frame with ``eventstream.encode_gateway_error``.
 - Providers stream tool calls one after another. Should one ever resume an already-closed tool call,
   its fragment is still sent with that call's own ``contentBlockIndex`` rather than dropped.
+- A citation (``delta.provider_specific_fields.citation``, Claude's ``citations_delta`` as LiteLLM
+  relays it) is a ``citation`` delta in a text block; it starts a new text block when the open one
+  already has text, since Claude sends a cited block's citations before its text.
+- ``messageStop`` carries ``additionalModelResponseFields`` and ``metadata`` the service tier and
+  performance config when the request asked for them (``converse/extras.py``).
+- An error chunk's HTTP-like ``code`` and message are the ``originalStatusCode`` / ``originalMessage``
+  of a ``modelStreamErrorException``.
 """
 
 from __future__ import annotations
@@ -21,11 +28,15 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from gateway.converse.citations import bedrock_citation
+from gateway.converse.extras import NO_EXTRAS, ResponseExtras, native_document, provider_fields, reported_stop
 from gateway.converse.messages import encode_redacted
 from gateway.converse.translate import converse_usage, stop_reason_from_finish
 from gateway.errors import ErrorKind, GatewayError, kind_for_upstream_status
 
 Event = tuple[str, dict]
+_TOP_FIELDS = ("id", "model", "created", "system_fingerprint", "service_tier")
+_STREAM_ONLY_FIELDS = frozenset({"citation", "thinking_blocks"})  # per-delta fragments, not answer fields
 
 
 @dataclass
@@ -33,12 +44,17 @@ class _Block:
     kind: str  # "text" | "reasoning" | "tool"
     index: int
     has_input: bool = False
+    has_text: bool = False
 
 
 class ConverseStreamTranslator:
     """Feed parsed OpenAI chunks in order; call ``finish`` once when the upstream stream ends."""
 
-    def __init__(self) -> None:
+    def __init__(self, extras: ResponseExtras = NO_EXTRAS) -> None:
+        self._extras = extras
+        self._top: dict[str, Any] = {}  # the answer's top-level fields, for additionalModelResponseFields
+        self._fields: dict[str, Any] = {}  # choice 0's provider-specific fields, merged over the chunks
+        self._reported_stop: Any = None
         self._started = False
         self._finished = False
         self._next_index = 0
@@ -58,14 +74,19 @@ class ConverseStreamTranslator:
             raise _stream_error(chunk["error"])
         if isinstance(chunk.get("usage"), dict):
             self._usage = chunk["usage"]
+        self._top.update((k, chunk[k]) for k in _TOP_FIELDS if chunk.get(k) is not None)
         for choice in _dicts(chunk.get("choices")):
             if choice.get("index", 0) != 0:
                 continue
             delta = choice.get("delta")
+            fields = provider_fields(choice, delta)
+            self._fields.update((k, v) for k, v in fields.items() if k not in _STREAM_ONLY_FIELDS)
+            self._reported_stop = reported_stop(choice, fields) or self._reported_stop
             if isinstance(delta, dict):
                 self._reasoning(delta, events)
+                self._citation(fields.get("citation"), events)
                 if isinstance(delta.get("content"), str) and delta["content"]:
-                    self._delta("text", {"text": delta["content"]}, events)
+                    self._delta("text", {"text": delta["content"]}, events).has_text = True
                 for call in _dicts(delta.get("tool_calls")):
                     self._tool_call(call, events)
             if isinstance(choice.get("finish_reason"), str) and choice["finish_reason"]:
@@ -80,10 +101,19 @@ class ConverseStreamTranslator:
         self._started = True
         self._close(events)
         stop = stop_reason_from_finish(self._finish_reason)
+        stop_sequence = self._extras.stop_sequence(self._reported_stop)
         if stop == "end_turn" and self._tools:
             stop = "tool_use"
-        events.append(("messageStop", {"stopReason": stop}))
-        events.append(("metadata", {"usage": converse_usage(self._usage), "metrics": {"latencyMs": latency_ms}}))
+        elif stop == "end_turn" and stop_sequence is not None:
+            stop = "stop_sequence"
+        message_stop: dict[str, Any] = {"stopReason": stop}
+        answer = {**self._top, **({"usage": self._usage} if self._usage else {})}
+        additional = self._extras.response_fields(native_document(answer, self._fields, stop_sequence))
+        if additional is not None:
+            message_stop["additionalModelResponseFields"] = additional
+        events.append(("messageStop", message_stop))
+        metadata = {"usage": converse_usage(self._usage), "metrics": {"latencyMs": latency_ms}}
+        events.append(("metadata", {**metadata, **self._extras.echo(self._top.get("service_tier"))}))
         return events
 
     # ------------------------------------------------------------------ blocks
@@ -102,9 +132,18 @@ class ConverseStreamTranslator:
             events.append(_delta_event(block.index, {"toolUse": {"input": "{}"}}))
         events.append(("contentBlockStop", {"contentBlockIndex": block.index}))
 
-    def _delta(self, kind: str, delta: dict, events: list[Event]) -> None:
+    def _delta(self, kind: str, delta: dict, events: list[Event]) -> _Block:
         block = self._open if self._open is not None and self._open.kind == kind else self._start(kind, events)
         events.append(_delta_event(block.index, delta))
+        return block
+
+    def _citation(self, citation: Any, events: list[Event]) -> None:
+        converted = bedrock_citation(citation)
+        if converted is None:
+            return
+        if self._open is not None and self._open.kind == "text" and self._open.has_text:
+            self._start("text", events)
+        self._delta("text", {"citation": converted}, events)
 
     def _reasoning(self, delta: dict, events: list[Event]) -> None:
         blocks = _dicts(delta.get("thinking_blocks"))
@@ -159,5 +198,8 @@ def _stream_error(error: Any) -> GatewayError:
     """An upstream error chunk -> GatewayError, kind from its HTTP-like ``code`` when it has one."""
     error = error if isinstance(error, dict) else {"message": str(error)}
     code = str(error.get("code") or "")
-    kind = kind_for_upstream_status(int(code)) if code.isdigit() else ErrorKind.MODEL_ERROR
-    return GatewayError(kind, str(error.get("message") or "upstream stream failed"))
+    status = int(code) if code.isdigit() and 100 <= int(code) <= 599 else None
+    kind = kind_for_upstream_status(status) if status is not None else ErrorKind.MODEL_ERROR
+    message = str(error.get("message") or "upstream stream failed")
+    original = (status, message) if status is not None and error.get("message") else None
+    return GatewayError(kind, message, original=original)

@@ -4,16 +4,19 @@ Top-level request fields, decided one by one (see ``_IGNORED`` / ``_REJECTED``):
 - translated: messages, system, inferenceConfig, toolConfig, outputConfig (textFormat ->
   ``response_format``, effort -> ``reasoning_effort``), requestMetadata (-> LiteLLM ``metadata``),
   additionalModelRequestFields (merged; they win over translated fields, but may not set model,
-  messages, stream or stream_options), promptVariables (returned, resolved elsewhere).
-- ignored (hints whose absence changes no answer): modelId (the URL's wins), performanceConfig,
-  serviceTier, projectIdentifier, additionalModelResponseFieldPaths (their fields are simply absent).
+  messages, stream or stream_options), promptVariables (returned, resolved elsewhere),
+  serviceTier (-> ``service_tier``), performanceConfig and additionalModelResponseFieldPaths
+  (they shape the response: ``converse/extras.py``).
+- ignored (hints whose absence changes no answer): modelId (the URL's wins), projectIdentifier.
 - rejected: anything the Converse API does not define. ``guardrailConfig`` is taken out of the body
   by the route before translation (``gateway.converse.guardrails``); here it would be unknown.
 
 Content: ``cachePoint`` becomes LiteLLM ``cache_control`` on the part (or tool) right before it, and
 is dropped where there is none; ``guardContent`` is sent as plain text/image. A failed tool result
 (``status: "error"``) reaches the model as text prefixed with ``"Error: "``, the one signal every
-provider understands. Documents keep their name, with ``.<format>`` appended as the file name.
+provider understands. Documents keep their name, with ``.<format>`` appended as the file name;
+documents with citations enabled become Anthropic ``document`` parts (``converse/citations.py``).
+An assistant turn's ``citationsContent`` (a cited answer sent back) reaches the model as its text.
 Message order/alternation and toolResult ids are not checked here: stored session history is
 prepended later, so a lone toolResult turn may be valid.
 """
@@ -28,13 +31,23 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
-from gateway.converse.messages import DOCUMENT_MIME, IMAGE_MIME, assistant_content, decode_redacted
+from gateway.converse.citations import citable_document, citation_blocks, cited_text
+from gateway.converse.extras import (
+    NO_EXTRAS,
+    ResponseExtras,
+    cache_details,
+    native_document,
+    parse_response_extras,
+    provider_fields,
+    reported_stop,
+)
+from gateway.converse.messages import DOCUMENT_MIME, IMAGE_MIME, assistant_content, decode_redacted, reasoning_blocks
 from gateway.errors import ErrorKind, GatewayError, validation
 
-_IGNORED = frozenset(
-    {"modelId", "performanceConfig", "serviceTier", "projectIdentifier", "additionalModelResponseFieldPaths"}
-)
+_IGNORED = frozenset({"modelId", "projectIdentifier"})
+_RESPONSE_SHAPING = frozenset({"performanceConfig", "serviceTier", "additionalModelResponseFieldPaths"})
 _REJECTED: dict[str, str] = {}
+_AUDIO_FORMATS = ("wav", "mp3")
 _RESERVED_EXTRA = ("model", "messages", "stream", "stream_options")
 _PROMPT_ARN = re.compile(r"arn:aws[a-z-]*:bedrock:[^:]*:\d*:prompt/.+")
 _STOP_REASONS = {
@@ -64,6 +77,7 @@ class ConverseCall:
     openai_body: dict  # ready to POST to LiteLLM /v1/chat/completions (without "stream")
     session_id: str | None  # additionalModelRequestFields.session_id, removed from the upstream body
     prompt_variables: dict | None  # body["promptVariables"] as given (resolved elsewhere)
+    extras: ResponseExtras = NO_EXTRAS  # what shapes the response (tier, field paths, stops)
 
 
 def is_prompt_arn(model_id: str) -> bool:
@@ -168,6 +182,7 @@ def _image_part(value: Any, path: str) -> dict:
 
 def _document_part(value: Any, path: str) -> dict:
     value = _obj(value, path)
+    _known(value, ("format", "name", "source", "context", "citations"), path)
     name = _str(value.get("name"), f"{path}.name")
     kind, source = _union(value.get("source"), f"{path}.source", ("bytes", "text", "content", "s3Location"))
     fmt = value.get("format", "txt" if kind in ("text", "content") else None)
@@ -176,6 +191,16 @@ def _document_part(value: Any, path: str) -> dict:
     spath = f"{path}.source.{kind}"
     if kind == "s3Location":
         raise validation(f"{spath} is not supported: send the document as bytes")
+    if _citations_enabled(value, path):
+        context = _text_part(value["context"], f"{path}.context")["text"] if value.get("context") is not None else None
+        if kind == "bytes":
+            source = _blob(source, spath)
+        elif kind == "text":
+            source = _text_part(source, spath)["text"]
+        else:
+            for k, block in enumerate(_list(source, spath)):
+                _text_part(_union(block, f"{spath}[{k}]", ("text",))[1], f"{spath}[{k}].text")
+        return citable_document(fmt, name, kind, source, context, path)
     if kind == "bytes":
         data = _blob(source, spath)
     else:
@@ -190,6 +215,29 @@ def _document_part(value: Any, path: str) -> dict:
         "type": "file",
         "file": {"file_data": f"data:{DOCUMENT_MIME[fmt]};base64,{data}", "filename": filename},
     }
+
+
+def _audio_part(value: Any, path: str) -> dict:
+    """OpenAI ``input_audio`` (wav and mp3 are the formats the OpenAI API and LiteLLM know)."""
+    value = _obj(value, path)
+    fmt = value.get("format")
+    if fmt not in _AUDIO_FORMATS:
+        raise validation(
+            f"{path}.format must be one of {', '.join(_AUDIO_FORMATS)} (what OpenAI-format audio input takes)"
+        )
+    kind, source = _union(value.get("source"), f"{path}.source", ("bytes", "s3Location"))
+    if kind == "s3Location":
+        raise validation(f"{path}.source.s3Location is not supported: send the audio as bytes")
+    return {"type": "input_audio", "input_audio": {"data": _blob(source, f"{path}.source.bytes"), "format": fmt}}
+
+
+def _citations_enabled(document: dict, path: str) -> bool:
+    if document.get("citations") is None:
+        return False
+    enabled = _obj(document["citations"], f"{path}.citations").get("enabled")
+    if not isinstance(enabled, bool):
+        raise validation(f"{path}.citations.enabled must be a boolean")
+    return enabled
 
 
 def _guard_part(value: Any, path: str) -> dict:
@@ -272,8 +320,16 @@ _BLOCKS: dict[str, tuple[Callable[[Any, str], dict], str | None, str]] = {
     "toolUse": (_tool_call, "assistant", "tool_calls"),
     "toolResult": (_tool_message, "user", "tool_messages"),
     "reasoningContent": (_thinking_block, "assistant", "thinking"),
+    "citationsContent": (lambda v, p: {"type": "text", "text": cited_text(v, p)}, "assistant", "parts"),
+    "audio": (_audio_part, "user", "parts"),
 }
-_UNSUPPORTED_BLOCKS = ("video", "audio", "citationsContent", "searchResult", "toolAddition", "toolRemoval")
+# block type -> why it cannot reach a model through LiteLLM (told to the caller)
+_UNSUPPORTED_BLOCKS = {
+    "video": "LiteLLM's chat completions have no video input",
+    "searchResult": "LiteLLM 1.108.7 passes search result blocks to no model",
+    "toolAddition": "LiteLLM cannot change the tool set mid-conversation; send the tools in toolConfig",
+    "toolRemoval": "LiteLLM cannot change the tool set mid-conversation; send the tools in toolConfig",
+}
 _BLOCK_TYPES = (*_BLOCKS, "cachePoint", *_UNSUPPORTED_BLOCKS)
 _SYSTEM_BLOCK_TYPES = ("text", "guardContent", "cachePoint")
 
@@ -291,7 +347,7 @@ def _convert_blocks(blocks: list, path: str, role: str, types: tuple = _BLOCK_TY
                 previous["cache_control"] = control
             continue
         if kind in _UNSUPPORTED_BLOCKS:
-            raise validation(f"{bpath}.{kind} content blocks are not supported by this gateway")
+            raise validation(f"{bpath}.{kind} content blocks are not supported: {_UNSUPPORTED_BLOCKS[kind]}")
         build, allowed_role, bucket = _BLOCKS[kind]
         if allowed_role is not None and role != allowed_role:
             raise validation(f"{bpath}.{kind} is only allowed in {allowed_role} messages")
@@ -390,7 +446,7 @@ def _tools(value: Any, body: dict) -> None:
         path = f"toolConfig.tools[{k}]"
         kind, inner = _union(item, path, ("toolSpec", "systemTool", "cachePoint"))
         if kind == "systemTool":
-            raise validation(f"{path}.systemTool is not supported by this gateway")
+            raise validation(f"{path}.systemTool is not supported: Bedrock's system tools run inside Bedrock")
         if kind == "cachePoint":
             control = _cache_control(inner, f"{path}.cachePoint")
             if tools:
@@ -441,7 +497,16 @@ _FIELDS: dict[str, Callable[[Any, dict], None]] = {
     "requestMetadata": _metadata,
 }
 _KNOWN_FIELDS = frozenset(
-    {*_FIELDS, *_IGNORED, *_REJECTED, "messages", "system", "additionalModelRequestFields", "promptVariables"}
+    {
+        *_FIELDS,
+        *_IGNORED,
+        *_RESPONSE_SHAPING,
+        *_REJECTED,
+        "messages",
+        "system",
+        "additionalModelRequestFields",
+        "promptVariables",
+    }
 )
 
 
@@ -477,11 +542,12 @@ def converse_request_to_openai(model_id: str, body: Any) -> ConverseCall:
             if key in extra:
                 raise validation(f"additionalModelRequestFields.{key} is not allowed: it is set by the gateway")
         out.update(extra)
+    extras = parse_response_extras(body, out)
 
     variables = body.get("promptVariables")
     if variables is not None:
         _obj(variables, "promptVariables")
-    return ConverseCall(openai_body=out, session_id=session_id, prompt_variables=variables)
+    return ConverseCall(openai_body=out, session_id=session_id, prompt_variables=variables, extras=extras)
 
 
 # ---------------------------------------------------------------- response
@@ -526,10 +592,13 @@ def converse_usage(usage: Any) -> dict:
         out["cacheReadInputTokens"] = read
     if write is not None:
         out["cacheWriteInputTokens"] = write
+    details = cache_details(usage)
+    if details:
+        out["cacheDetails"] = details
     return out
 
 
-def openai_response_to_converse(response: dict, latency_ms: int) -> dict:
+def openai_response_to_converse(response: dict, latency_ms: int, extras: ResponseExtras = NO_EXTRAS) -> dict:
     """A LiteLLM chat completion -> the Converse response body.
 
     If the model called tools but the provider reported a plain ``stop`` (some do), the stop reason
@@ -541,12 +610,25 @@ def openai_response_to_converse(response: dict, latency_ms: int) -> dict:
     choice = choices[0]
     message = choice.get("message") if isinstance(choice.get("message"), dict) else {}
     content = assistant_content(message)
+    fields = provider_fields(choice, message)
+    if fields.get("citations"):
+        text = "".join(block["text"] for block in content if "text" in block)
+        tools = [block for block in content if "toolUse" in block]
+        content = [*reasoning_blocks(message), *citation_blocks(text, fields["citations"]), *tools]
     stop = stop_reason_from_finish(choice.get("finish_reason"))
+    stop_sequence = extras.stop_sequence(reported_stop(choice, fields))
     if stop == "end_turn" and any("toolUse" in block for block in content):
         stop = "tool_use"
-    return {
+    elif stop == "end_turn" and stop_sequence is not None:
+        stop = "stop_sequence"
+    out = {
         "output": {"message": {"role": "assistant", "content": content}},
         "stopReason": stop,
         "usage": converse_usage(response.get("usage")),
         "metrics": {"latencyMs": latency_ms},
+        **extras.echo(response.get("service_tier")),
     }
+    additional = extras.response_fields(native_document(response, fields, stop_sequence))
+    if additional is not None:
+        out["additionalModelResponseFields"] = additional
+    return out

@@ -16,6 +16,7 @@ from starlette.responses import Response, StreamingResponse
 from gateway.bedrock_ids import resolve_model_id
 from gateway.chat.service import ChatRequest, ChatStream, PreparedTurn, history_headers, session_id_field
 from gateway.converse.eventstream import CONTENT_TYPE, encode_event, encode_gateway_error
+from gateway.converse.extras import ResponseExtras
 from gateway.converse.guardrails import Event, parse_guardrail_config, whole_answer_events
 from gateway.converse.stream import ConverseStreamTranslator
 from gateway.converse.translate import converse_request_to_openai, openai_response_to_converse
@@ -42,11 +43,11 @@ async def _prepare(request: Request, *, stream: bool):
     resolved = await gw.guardrails.resolve(guardrail, authorization) if guardrail else None
     if resolved is not None:
         resolved.apply_to(turn.body)
-    return gw, turn, authorization, resolved
+    return gw, turn, call.extras, authorization, resolved
 
 
 async def converse(request: Request) -> Response:
-    gw, turn, authorization, guardrails = await _prepare(request, stream=False)
+    gw, turn, extras, authorization, guardrails = await _prepare(request, stream=False)
     check = guardrails.check_applied if guardrails else None
     try:
         data, litellm_headers = await gw.chat.complete(turn, authorization, check)
@@ -56,7 +57,7 @@ async def converse(request: Request) -> Response:
             raise
         _not_stored(turn)
         return JSONBody(guardrails.blocked_response(blocked, turn.latency_ms()), headers=_headers(turn))
-    reply = openai_response_to_converse(data, turn.latency_ms())
+    reply = openai_response_to_converse(data, turn.latency_ms(), extras)
     trace = guardrails.trace() if guardrails else None
     if trace:
         reply["trace"] = trace
@@ -64,11 +65,11 @@ async def converse(request: Request) -> Response:
 
 
 async def converse_stream(request: Request) -> Response:
-    gw, turn, authorization, guardrails = await _prepare(request, stream=True)
+    gw, turn, extras, authorization, guardrails = await _prepare(request, stream=True)
     try:
         if guardrails and guardrails.whole_answer_first:
             data, litellm_headers = await gw.chat.complete(turn, authorization, guardrails.check_applied)
-            events = _with_trace(whole_answer_events(data, turn.latency_ms()), guardrails.trace())
+            events = _with_trace(whole_answer_events(data, turn.latency_ms(), extras), guardrails.trace())
             return _event_response(_encoded(events), _headers(turn, litellm_headers))
         check = guardrails.check_applied if guardrails else None
         stream = await gw.chat.stream(turn, authorization, include_usage=True, check=check)
@@ -79,7 +80,7 @@ async def converse_stream(request: Request) -> Response:
         _not_stored(turn)
         return _event_response(_encoded(guardrails.blocked_events(blocked, turn.latency_ms())), _headers(turn))
     trace = guardrails.trace() if guardrails else None
-    return _event_response(_frames(stream, trace), _headers(turn, stream.headers))
+    return _event_response(_frames(stream, extras, trace), _headers(turn, stream.headers))
 
 
 def _headers(turn: PreparedTurn, litellm_headers: dict[str, str] | None = None) -> dict[str, str]:
@@ -109,9 +110,9 @@ def _with_trace(events: list[Event], trace: dict | None) -> list[Event]:
     return [(name, {**payload, "trace": trace} if name == "metadata" else payload) for name, payload in events]
 
 
-async def _frames(stream: ChatStream, trace: dict | None = None) -> AsyncIterator[bytes]:
+async def _frames(stream: ChatStream, extras: ResponseExtras, trace: dict | None = None) -> AsyncIterator[bytes]:
     """Translate upstream chunks to event-stream frames as they arrive; errors become exception frames."""
-    translator = ConverseStreamTranslator()
+    translator = ConverseStreamTranslator(extras)
     try:
         async for _, chunk in stream.events():
             if chunk is None:
