@@ -11,6 +11,7 @@ from gateway.history.store import HistoryStore
 from gateway.identity.accounts import Accounts
 from gateway.identity.authenticator import Authenticator, build_authenticator
 from gateway.identity.provisioning import UserDefaults
+from gateway.responses.service import ResponsesService
 from gateway.settings import Settings
 from gateway.upstream import LiteLLMClient
 
@@ -22,6 +23,7 @@ class GatewayContext:
     authenticator: Authenticator
     chat: ChatService
     accounts: Accounts
+    responses: ResponsesService
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatewayContext:
@@ -44,4 +46,5 @@ class GatewayContext:
             authenticator=authenticator,
             chat=ChatService(upstream, history),
             accounts=accounts,
+            responses=ResponsesService(upstream, history),
         )
