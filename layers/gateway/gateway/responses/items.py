@@ -242,8 +242,10 @@ def message_to_items(message: dict, ids: ItemIds | None = None) -> list[dict]:
                     "output": _output_parts(message.get("content")), "status": "completed"})  # fmt: skip
         return items
     if role != "assistant":
-        add("msg", {"type": "message", "role": role, "content": _input_parts(message.get("content")),
-                    "status": "completed"})  # fmt: skip
+        content = _input_parts(message.get("content"))
+        if ids is not None and isinstance(content, str):  # listed items always carry parts, as OpenAI's do
+            content = [{"type": "input_text", "text": content}]
+        add("msg", {"type": "message", "role": role, "content": content, "status": "completed"})
         return items
     reasoning = message.get("reasoning_content")
     encrypted = encode_thinking_blocks(message.get("thinking_blocks"))

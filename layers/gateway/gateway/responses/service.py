@@ -35,7 +35,7 @@ from gateway.jsonbytes import json_bytes
 from gateway.log import logger
 from gateway.responses.ids import conversation_id, ephemeral_response_id, mint_response_id, parse_conversation_id
 from gateway.responses.items import input_items, items_to_messages, messages_to_input
-from gateway.responses.state import ResponseStore, not_found, record_items
+from gateway.responses.state import Conversations, ResponseStore, not_found, record_items
 from gateway.upstream import LiteLLMClient
 
 RESPONSES_PATH = "/v1/responses"
@@ -115,6 +115,7 @@ class ResponsesService:
         self.upstream = upstream
         self.history = history
         self.records = ResponseStore(history) if history is not None else None
+        self.conversations = Conversations(history) if history is not None else None
 
     async def prepare(self, principal: Principal, body: dict) -> PreparedResponse:
         check_body(body)

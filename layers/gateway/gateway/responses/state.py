@@ -9,15 +9,21 @@ messages do. Messages are read at seqs >= 1 only, so records never show up as me
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 
-from gateway.errors import ErrorKind, GatewayError
+from gateway.errors import ErrorKind, GatewayError, validation
 from gateway.history.models import (
+    HEADER_SEQ,
     CorruptHistory,
+    HistoryItem,
     StoredMessage,
     canonical_json,
     decode_items,
@@ -27,12 +33,29 @@ from gateway.history.models import (
 from gateway.history.store import _STORE_ERRORS, ExtraItem, HistoryStore
 from gateway.log import logger
 from gateway.responses.ids import parse_response_id
+from gateway.responses.items import message_to_items
 
 if TYPE_CHECKING:
     from gateway.identity.principal import Principal
 
 RECORD_ROLE = "response"
+CONVERSATION_ROLE = "conversation"
+CONVERSATION_SEQ = -1  # a conversation's metadata (response records sit far below, see ids.py)
 MAX_RECORD_PARTS = 64
+SPLIT_PARTS_MAX = 16  # a stored message (3 MB at most) spans fewer items than this
+
+
+@dataclass(frozen=True)
+class Conversation:
+    session_id: str
+    created_at: int  # epoch seconds
+    metadata: dict
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    items: list[dict]
+    has_more: bool
 
 
 @dataclass(frozen=True)
@@ -142,3 +165,165 @@ class ResponseStore:
         except CorruptHistory as exc:
             logger.error("chat history is corrupt", extra={"session_id": session_id, "detail": str(exc)})
             raise GatewayError(ErrorKind.INTERNAL, "chat history could not be read") from exc
+
+
+# -- conversations (chat-history sessions) ---------------------------------------------------------
+
+
+def item_id(prefix: str, session_id: str, seq: int, index: int) -> str:
+    """A stored item's id: stable across reads; the message's seq and the item's place in it."""
+    return f"{prefix}_{session_id}_{seq}_{index}"
+
+
+def parse_item_id(value: str, session_id: str) -> tuple[int, int] | None:
+    """(seq, index) of an ``item_id`` of ``session_id``, else None."""
+    match = re.fullmatch(r"[a-z]{2,3}_([0-9a-f]{32})_([1-9][0-9]{0,17})_([0-9]{1,3})", value)
+    if not match or match.group(1) != session_id:
+        return None
+    return int(match.group(2)), int(match.group(3))
+
+
+def stored_items(session_id: str, stored: list[StoredMessage]) -> list[dict]:
+    """The items of stored messages, oldest first, with their ids."""
+    items: list[dict] = []
+    for message in stored:
+        ids = functools.partial(_item_id_of, session_id, message.seq)
+        items.extend(message_to_items(message.message, ids))
+    return items
+
+
+def _item_id_of(session_id: str, seq: int, prefix: str, index: int) -> str:
+    return item_id(prefix, session_id, seq, index)
+
+
+class Conversations:
+    """Conversations are chat-history sessions: ``conv_<session id>``; metadata in an item at seq -1."""
+
+    def __init__(self, history: HistoryStore) -> None:
+        self.history = history
+
+    def create(self, owner_id: str, messages: list[dict], metadata: dict) -> Conversation:
+        """A new session holding ``messages``, header and metadata written in one transaction."""
+        turn = self.history.open_session(owner_id)
+        meta = canonical_json(metadata)
+
+        def extra(_starts: list[int], _last: int) -> list[ExtraItem]:
+            return [ExtraItem(CONVERSATION_SEQ, CONVERSATION_ROLE, meta)] if metadata else []
+
+        if messages:
+            self.history.append(turn, messages, None, extra=extra)
+        else:
+            self._create_empty(turn.session_id, owner_id, meta if metadata else None)
+        return Conversation(turn.session_id, int(self.history.now()), metadata)
+
+    def _create_empty(self, session_id: str, owner_id: str, meta: str | None) -> None:
+        model = self.history.item_model
+        now = self.history.now()
+        expires_at = epoch_datetime(now + self.history.config.ttl_days * 86400)
+        created_at = int(now * 1000)
+        connection = model._get_connection().connection
+        try:
+            with TransactWrite(connection=connection) as tx:
+                header = model(session_id, HEADER_SEQ, owner_id=owner_id, created_at=created_at, expires_at=expires_at)
+                tx.save(header, condition=model.seq.does_not_exist())
+                if meta is not None:
+                    item = model(session_id, CONVERSATION_SEQ, role=CONVERSATION_ROLE, message=meta,
+                                 created_at=created_at, expires_at=expires_at)  # fmt: skip
+                    tx.save(item, condition=model.seq.does_not_exist())
+        except _STORE_ERRORS as exc:
+            raise self.history.store_error("create_conversation", exc) from exc
+
+    def read(self, session_id: str | None, principal: Principal) -> Conversation:
+        """``NOT_FOUND`` alike for a missing, expired or someone else's conversation (admins read any)."""
+        header = self._header(session_id, principal)
+        model = self.history.item_model
+        try:
+            meta = model.get(header.session_id, CONVERSATION_SEQ, consistent_read=True)
+            metadata = json.loads(meta.message or "{}")
+        except model.DoesNotExist:
+            metadata = {}
+        except _STORE_ERRORS as exc:
+            raise self.history.store_error("read_conversation", exc) from exc
+        return Conversation(header.session_id, int(header.created_at) // 1000, metadata)
+
+    def _header(self, session_id: str | None, principal: Principal):
+        if session_id is None:
+            raise not_found("conversation")
+        model = self.history.item_model
+        try:
+            header = model.get(session_id, HEADER_SEQ, consistent_read=True)
+        except model.DoesNotExist:
+            raise not_found("conversation") from None
+        except _STORE_ERRORS as exc:
+            raise self.history.store_error("read_conversation", exc) from exc
+        if header.expires_at <= epoch_datetime(self.history.now()) or (
+            not principal.is_admin and header.owner_id != principal.owner_id
+        ):
+            raise not_found("conversation")
+        return header
+
+    def items(
+        self, session_id: str | None, principal: Principal, *, limit: int, order: str, after: str | None
+    ) -> ItemPage:
+        """A page of the conversation's items, read from where ``after`` points (bounded reads)."""
+        header = self._header(session_id, principal)
+        session_id = header.session_id
+        position = None
+        if after is not None:
+            position = parse_item_id(after, session_id)
+            if position is None:
+                raise validation("after is not an item id of this conversation", param="after")
+        ascending = order == "asc"
+        model = self.history.item_model
+        if ascending:
+            condition = model.seq.between(position[0] if position else 1, HEADER_SEQ - 1)
+        else:  # the parts of a split message follow its first seq
+            condition = model.seq.between(1, position[0] + SPLIT_PARTS_MAX if position else HEADER_SEQ - 1)
+        now = epoch_datetime(self.history.now())
+        page: list[dict] = []
+        try:
+            query = model.query(session_id, condition, scan_index_forward=ascending, consistent_read=True)
+            for parts in _messages(query, ascending, now):
+                seq = int(parts[0].seq)
+                if position is not None and (seq < position[0] if ascending else seq > position[0]):
+                    continue
+                items = stored_items(session_id, decode_items(parts))
+                if not ascending:
+                    items.reverse()
+                if position is not None and seq == position[0]:
+                    items = [i for i in items if _after(i["id"], position, ascending)]
+                page.extend(items)
+                if len(page) > limit:
+                    break
+        except CorruptHistory as exc:
+            logger.error("chat history is corrupt", extra={"session_id": session_id, "detail": str(exc)})
+            raise GatewayError(ErrorKind.INTERNAL, "chat history could not be read") from exc
+        except _STORE_ERRORS as exc:
+            raise self.history.store_error("read_conversation", exc) from exc
+        return ItemPage(page[:limit], len(page) > limit)
+
+
+def _messages(items, ascending: bool, now) -> Iterator[list[HistoryItem]]:
+    """Whole messages (their items in seq order) from a Query in either direction; a message whose
+    parts are not all in the range or alive (TTL) is left out."""
+    group: list[HistoryItem] = []
+    for item in items:
+        if item.expires_at <= now:
+            group = []
+            continue
+        split = bool(item.parts and item.parts > 1)
+        if not split:
+            group = []
+            yield [item]
+            continue
+        group.append(item)
+        if item.part == (item.parts - 1 if ascending else 0):
+            parts = group if ascending else group[::-1]
+            group = []
+            if [p.part for p in parts] == list(range(int(item.parts))):
+                yield parts
+
+
+def _after(item_id_value: str, position: tuple[int, int], ascending: bool) -> bool:
+    index = int(item_id_value.rsplit("_", 1)[1])
+    return index > position[1] if ascending else index < position[1]

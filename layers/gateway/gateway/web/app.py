@@ -22,7 +22,15 @@ from gateway.web.key_routes import key_route
 from gateway.web.openai_routes import chat_completions
 from gateway.web.openapi import OPENAPI_PATH, openapi_route
 from gateway.web.proxy import proxy_to_litellm
-from gateway.web.responses_routes import create_response, delete_response, get_response, response_input_items
+from gateway.web.responses_routes import (
+    conversation_items,
+    create_conversation,
+    create_response,
+    delete_response,
+    get_conversation,
+    get_response,
+    response_input_items,
+)
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -58,6 +66,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/v1/responses/{response_id}", get_response, methods=["GET"]),
         Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
         Route("/v1/responses/{response_id}/input_items", response_input_items, methods=["GET"]),
+        Route("/v1/conversations", create_conversation, methods=["POST"]),
+        Route("/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+        Route("/v1/conversations/{conversation_id}/items", conversation_items, methods=["GET"]),
         # every /key/* path and method (API Gateway routes ANY /key/{proxy+} here): writes are checked
         Route("/key/{rest:path}", key_route, methods=ALL_METHODS),
         Route("/team/key/bulk_update", key_route, methods=["POST"]),

@@ -48,6 +48,23 @@ def components() -> dict[str, Any]:
                 "session_id": {"type": "string", "description": "the chat-history session holding it"},
             },
         },
+        "ConversationRequest": {
+            "type": "object",
+            "properties": {
+                "items": {"type": "array", "maxItems": 20, "items": _ITEM},
+                "metadata": {"type": "object", "additionalProperties": _STRING},
+            },
+        },
+        "Conversation": {
+            "type": "object",
+            "required": ["id", "object", "created_at", "metadata"],
+            "properties": {
+                "id": {"type": "string", "description": "conv_ + the chat-history session id"},
+                "object": _STRING,
+                "created_at": {"type": "integer"},
+                "metadata": _OBJECT,
+            },
+        },
         "ResponseItemList": {
             "type": "object",
             "required": ["object", "data", "has_more"],
@@ -115,6 +132,33 @@ def paths(errors: ErrorResponses) -> dict[str, Any]:
                 "operationId": "listResponseInputItems",
                 "summary": "the input items of a stored response, paginated",
                 "parameters": [_id_parameter("response_id"), *_LIST_PARAMETERS],
+                "responses": {"200": _json("a page of items", "ResponseItemList"), **openai_errors},
+            }
+        },
+        "/v1/conversations": {
+            "post": {
+                "operationId": "createConversation",
+                "summary": "a new conversation (a chat-history session), optionally with items",
+                "requestBody": {
+                    "required": False,
+                    "content": {"application/json": {"schema": {"$ref": _REF + "ConversationRequest"}}},
+                },
+                "responses": {"200": _json("the conversation", "Conversation"), **openai_errors},
+            }
+        },
+        "/v1/conversations/{conversation_id}": {
+            "get": {
+                "operationId": "getConversation",
+                "summary": "a conversation (the caller's own; the admin reads any)",
+                "parameters": [_id_parameter("conversation_id")],
+                "responses": {"200": _json("the conversation", "Conversation"), **openai_errors},
+            }
+        },
+        "/v1/conversations/{conversation_id}/items": {
+            "get": {
+                "operationId": "listConversationItems",
+                "summary": "the conversation's items (its stored messages as Responses items), paginated",
+                "parameters": [_id_parameter("conversation_id"), *_LIST_PARAMETERS],
                 "responses": {"200": _json("a page of items", "ResponseItemList"), **openai_errors},
             }
         },

@@ -1,8 +1,9 @@
 """The OpenAI Responses API with the gateway's chat history as its state (``gateway/responses/``).
 
-``POST /v1/responses`` (sync and ``stream: true``), ``GET``/``DELETE /v1/responses/{id}`` and
-``GET /v1/responses/{id}/input_items``. Reads are owner-checked: someone else's id answers exactly
-like a missing one; the admin (master key) reads any.
+``POST /v1/responses`` (sync and ``stream: true``), ``GET``/``DELETE /v1/responses/{id}``,
+``GET /v1/responses/{id}/input_items``; conversations (chat-history sessions):
+``POST /v1/conversations``, ``GET /v1/conversations/{id}`` and ``/items``. Reads are
+owner-checked: someone else's id answers exactly like a missing one; the admin (master key) reads any.
 """
 
 from __future__ import annotations
@@ -13,13 +14,16 @@ from starlette.responses import Response, StreamingResponse
 
 from gateway.errors import ErrorKind, GatewayError, validation
 from gateway.identity.principal import Principal
-from gateway.responses.items import message_to_items
+from gateway.responses.ids import conversation_id, parse_conversation_id
+from gateway.responses.items import input_items, items_to_messages
 from gateway.responses.service import ResponsesService
-from gateway.responses.state import ResponseStore
-from gateway.web.requests import principal_of, read_json_object, upstream_authorization
+from gateway.responses.state import Conversation, Conversations, ResponseStore, stored_items
+from gateway.web.requests import parse_json_object, principal_of, read_json_object, upstream_authorization
 from gateway.web.responses import JSONBody
 
 MAX_LIST_LIMIT = 100
+MAX_CONVERSATION_ITEMS = 20  # items a conversation can be created with (OpenAI's limit)
+MAX_METADATA_KEYS = 16
 
 
 def _service(request: Request) -> ResponsesService:
@@ -31,6 +35,13 @@ def _records(request: Request) -> ResponseStore:
     if records is None:
         raise GatewayError(ErrorKind.UNAVAILABLE, "chat history is turned off on this gateway")
     return records
+
+
+def _conversations(request: Request) -> Conversations:
+    conversations = _service(request).conversations
+    if conversations is None:
+        raise GatewayError(ErrorKind.UNAVAILABLE, "chat history is turned off on this gateway")
+    return conversations
 
 
 async def _reader(request: Request) -> Principal:
@@ -99,15 +110,6 @@ def item_page(items: list[dict], limit: int, order: str, after: str | None) -> d
     }
 
 
-def stored_items(session_id: str, stored) -> list[dict]:
-    """Items (with ids stable across reads) of stored messages."""
-    items: list[dict] = []
-    for message in stored:
-        ids = lambda prefix, k, seq=message.seq: f"{prefix}_{session_id}_{seq}_{k}"  # noqa: E731
-        items.extend(message_to_items(message.message, ids))
-    return items
-
-
 async def response_input_items(request: Request) -> Response:
     principal = await _reader(request)
     limit, order, after = list_params(request)
@@ -116,3 +118,78 @@ async def response_input_items(request: Request) -> Response:
     first, last = record.input_seqs
     stored = await anyio.to_thread.run_sync(records.messages, record.session_id, first, last)
     return JSONBody(item_page(stored_items(record.session_id, stored), limit, order, after))
+
+
+# -- conversations ---------------------------------------------------------------------------------
+
+
+def conversation_object(conversation: Conversation) -> dict:
+    return {
+        "id": conversation_id(conversation.session_id),
+        "object": "conversation",
+        "created_at": conversation.created_at,
+        "metadata": conversation.metadata,
+    }
+
+
+def _short(value: object, limit: int) -> bool:
+    return isinstance(value, str) and len(value) <= limit
+
+
+def _metadata(body: dict) -> dict:
+    metadata = body.get("metadata")
+    if metadata is None:
+        return {}
+    if (
+        not isinstance(metadata, dict)
+        or len(metadata) > MAX_METADATA_KEYS
+        or not all(
+            isinstance(k, str) and len(k) <= 64 and isinstance(v, str) and len(v) <= 512 for k, v in metadata.items()
+        )
+    ):
+        raise validation(
+            f"metadata must be an object of at most {MAX_METADATA_KEYS} string values (keys up to 64 characters, "
+            "values up to 512)",
+            param="metadata",
+        )
+    return metadata
+
+
+async def create_conversation(request: Request) -> Response:
+    principal = await _reader(request)
+    body = parse_json_object(await request.body(), empty_is={})
+    conversations = _conversations(request)
+    items = input_items(body.get("items", []))
+    if len(items) > MAX_CONVERSATION_ITEMS:
+        raise validation(f"a conversation is created with at most {MAX_CONVERSATION_ITEMS} items", param="items")
+    messages = items_to_messages(items, where="items")
+    metadata = _metadata(body)
+    conversation = await anyio.to_thread.run_sync(conversations.create, principal.owner_id, messages, metadata)
+    return JSONBody(conversation_object(conversation))
+
+
+async def get_conversation(request: Request) -> Response:
+    principal = await _reader(request)
+    conversations = _conversations(request)
+    session_id = parse_conversation_id(request.path_params["conversation_id"])
+    conversation = await anyio.to_thread.run_sync(conversations.read, session_id, principal)
+    return JSONBody(conversation_object(conversation))
+
+
+async def conversation_items(request: Request) -> Response:
+    principal = await _reader(request)
+    limit, order, after = list_params(request)
+    conversations = _conversations(request)
+    session_id = parse_conversation_id(request.path_params["conversation_id"])
+    page = await anyio.to_thread.run_sync(
+        lambda: conversations.items(session_id, principal, limit=limit, order=order, after=after)
+    )
+    return JSONBody(
+        {
+            "object": "list",
+            "data": page.items,
+            "first_id": page.items[0]["id"] if page.items else None,
+            "last_id": page.items[-1]["id"] if page.items else None,
+            "has_more": page.has_more,
+        }
+    )
