@@ -13,7 +13,9 @@ import httpx
 import openai
 import pytest
 
+from devstack.processes import free_port
 from tests.integration.conftest import new_user_key
+from tests.support import fake_openai
 
 MODEL = "fake-bridged"
 WEATHER_TOOL = {
@@ -146,10 +148,47 @@ def test_streaming_relays_events_and_stores_on_completion(gateway_url, alice):
     ]
 
 
-def test_a_failed_stream_stores_nothing(gateway_url, alice):
+def test_a_failed_call_stores_nothing(gateway_url, alice):
     client = client_for(gateway_url, alice[1])
-    with pytest.raises(openai.APIStatusError):
-        client.responses.create(model=MODEL, input="__status_500__", stream=True)
+    first = client.responses.create(model=MODEL, input="before")
+    for stream in (False, True):
+        with pytest.raises(openai.APIStatusError):
+            client.responses.create(model=MODEL, input="__status_500__", previous_response_id=first.id, stream=stream)
+    after = client.responses.create(model=MODEL, input="__echo_request__", previous_response_id=first.id)
+    assert texts(model_saw(after)) == [("user", "before"), ("assistant", "Echo: before"), ("user", "__echo_request__")]
+    assert after.session_id == first.session_id  # still the newest of its session: no branch was needed
+
+
+def test_an_unreachable_store_is_a_503_before_the_model_call(stack, master_key):
+    url = stack.start_middleware(
+        "middleware-responses-no-dynamodb",
+        free_port(),
+        env_overrides={"AWS_ENDPOINT_URL_DYNAMODB": f"http://127.0.0.1:{free_port()}"},
+    )
+    client = client_for(url, master_key)
+    for kwargs in ({}, {"stream": True}, {"previous_response_id": "resp_" + "0" * 32 + "3" * 16}):
+        with pytest.raises(openai.InternalServerError) as raised:
+            client.responses.create(model=MODEL, input="hello", **kwargs)
+        assert raised.value.status_code == 503
+    assert client.responses.create(model=MODEL, input="hello", store=False).output_text == "Echo: hello"
+
+
+def test_reasoning_is_stored_and_replayed_with_its_signed_thinking(gateway_url, alice):
+    client = client_for(gateway_url, alice[1])
+    first = client.responses.create(model=MODEL, input="__think__ hello")
+    (reasoning,) = [item for item in first.output if item.type == "reasoning"]
+    assert reasoning.content[0].text == fake_openai.THINKING  # where LiteLLM's bridge puts it
+    assert json.loads(reasoning.encrypted_content) == fake_openai.thinking_blocks()
+    stored = httpx.post(
+        f"{gateway_url}/chat-history",
+        headers={"Authorization": f"Bearer {alice[1]}"},
+        json={"session_id": first.session_id},
+    ).json()["messages"]
+    assert stored[1]["reasoning_content"] == fake_openai.THINKING
+    assert stored[1]["thinking_blocks"] == fake_openai.thinking_blocks()
+    second = client.responses.create(model=MODEL, input="__echo_request__", previous_response_id=first.id)
+    replayed = model_saw(second)[1]
+    assert replayed["role"] == "assistant" and replayed["reasoning_content"] == fake_openai.THINKING
 
 
 def test_malformed_bodies_are_400_in_openai_format(gateway_url, alice):
