@@ -61,9 +61,18 @@ GATEWAY_ROUTES: tuple[tuple[str, str], ...] = (
     ("ANY", "/key"),
     ("POST", "/team/key/bulk_update"),  # a key-writing route outside /key, guarded the same way
     ("GET", "/gateway/openapi.json"),
+    # The Responses API and conversations (state in chat history). Other methods and sub-paths of a
+    # response or conversation (input_items, items, LiteLLM's cancel …) reach the middleware through
+    # the resource's {proxy+}; the middleware relays what it does not serve to LiteLLM.
+    ("POST", "/v1/responses"),
+    ("ANY", "/v1/responses/{responseId}"),
+    ("POST", "/v1/conversations"),
+    ("ANY", "/v1/conversations/{conversationId}"),
 )
 #: Static prefixes whose ``{proxy+}`` goes to the middleware instead of the ALB (see the module docstring).
-MIDDLEWARE_PROXIES: frozenset[str] = frozenset({"/key", "/bedrock/model/{modelId}", "/gateway"})
+MIDDLEWARE_PROXIES: frozenset[str] = frozenset(
+    {"/key", "/bedrock/model/{modelId}", "/gateway", "/v1/responses/{responseId}", "/v1/conversations/{conversationId}"}
+)
 STAGE_NAME = "prod"
 #: Streaming integrations may run up to 15 minutes (the REST API limit with ResponseTransferMode STREAM).
 STREAM_TIMEOUT = Duration.minutes(15)
