@@ -8,6 +8,8 @@ owner-checked: someone else's id answers exactly like a missing one; the admin (
 
 from __future__ import annotations
 
+import re
+
 import anyio.to_thread
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
@@ -84,7 +86,7 @@ def list_params(request: Request) -> tuple[int, str, str | None]:
     """``limit`` (1-100, default 20), ``order`` (asc/desc, default desc) and ``after`` (an item id)."""
     query = request.query_params
     raw = query.get("limit", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIST_LIMIT:
+    if not re.fullmatch(r"[0-9]{1,3}", raw) or not 1 <= int(raw) <= MAX_LIST_LIMIT:
         raise validation(f"limit must be a whole number from 1 to {MAX_LIST_LIMIT}", param="limit")
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):
