@@ -8,6 +8,7 @@ chat request the fake upstream echoes back for ``__echo_request__``.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import openai
@@ -217,3 +218,24 @@ def test_a_branch_from_an_older_response_sees_only_its_own_chain(gateway_url, al
         ("user", "__echo_request__"),
         ("user", "__echo_request__"),
     ]
+
+
+def test_two_responses_continuing_the_same_one_at_once_never_share_a_chain(gateway_url, alice):
+    """Whichever way the race goes (one stored as a branch, or one not stored), no chain mixes both."""
+    client = client_for(gateway_url, alice[1])
+    root = client.responses.create(model=MODEL, input="root")
+    words = ["left", "right"]
+    with ThreadPoolExecutor(2) as pool:
+        made = list(
+            pool.map(lambda w: client.responses.create(model=MODEL, input=w, previous_response_id=root.id), words)
+        )
+    assert any(r.store for r in made)
+    for word, response in zip(words, made, strict=True):
+        if not response.store:
+            continue
+        after = client.responses.create(model=MODEL, input="__echo_request__", previous_response_id=response.id)
+        assert [t for t in texts(model_saw(after)) if t[0] == "user"] == [
+            ("user", "root"),
+            ("user", word),
+            ("user", "__echo_request__"),
+        ]

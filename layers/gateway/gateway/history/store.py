@@ -64,6 +64,7 @@ _TOOL_ROLES = frozenset({"tool", "function"})
 _CURSOR_CREATED_AT = re.compile(r"[0-9]{1,20}")  # epoch ms, ASCII digits only (int() takes more)
 _PAGE_TOKEN = re.compile(r"seq:([1-9][0-9]{0,17})")
 MAX_TOKEN_CHARS = 256
+SESSION_MOVED_ON = "another turn was stored in this session first"
 
 
 @dataclass(frozen=True)
@@ -257,7 +258,13 @@ class HistoryStore:
         self._encode_turn(messages, model, reserve=True)
 
     def append(
-        self, turn: SessionTurn | str, messages: Sequence[Any], model: str | None, *, extra: ExtraItems | None = None
+        self,
+        turn: SessionTurn | str,
+        messages: Sequence[Any],
+        model: str | None,
+        *,
+        extra: ExtraItems | None = None,
+        at_tail: bool = False,
     ) -> None:
         """Store a turn's messages contiguously after the session's last message, in one transaction.
 
@@ -265,7 +272,9 @@ class HistoryStore:
         first. The caller must already have checked ownership (``load_for_turn`` does). Raises
         ``VALIDATION`` (nothing written) for messages that cannot be stored, ``NOT_FOUND`` when the
         session is gone, ``UNAVAILABLE`` when the store is down. ``extra`` items (below seq 1) are
-        written in the same transaction, given the seqs the messages got.
+        written in the same transaction, given the seqs the messages got. ``at_tail``: the turn
+        must directly follow ``turn.last_seq``; if another turn was stored there first, raise
+        ``UNAVAILABLE`` (``SESSION_MOVED_ON``) instead of writing after it.
         """
         if not messages:
             return
@@ -293,7 +302,10 @@ class HistoryStore:
             except _STORE_ERRORS as exc:
                 raise self._unavailable("append", exc) from exc
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-            last_seq = self._tail_seq(session_id)
+            tail = self._tail_seq(session_id)
+            if at_tail and tail != last_seq:
+                raise GatewayError(ErrorKind.UNAVAILABLE, SESSION_MOVED_ON)
+            last_seq = tail
         logger.warning("history append gave up after conflicts", extra={"session_id": session_id})
         raise GatewayError(ErrorKind.UNAVAILABLE, "chat history is busy with concurrent turns on this session; retry")
 

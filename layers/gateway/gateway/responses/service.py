@@ -29,7 +29,7 @@ import httpx
 
 from gateway.chat.sse import DONE, parse_chunk, sse_data
 from gateway.errors import ErrorKind, GatewayError, upstream_error, validation
-from gateway.history.store import HistoryStore, SessionTurn
+from gateway.history.store import SESSION_MOVED_ON, HistoryStore, SessionTurn
 from gateway.identity.principal import Principal
 from gateway.jsonbytes import json_bytes
 from gateway.log import logger
@@ -57,6 +57,7 @@ class PreparedResponse:
     copied: list[dict] = field(default_factory=list)  # a branch's chain, copied into its new session
     new_messages: list[dict] = field(default_factory=list)
     skipped: str | None = None  # why this response is not stored (told to the client)
+    at_tail: bool = False  # continues the newest response of its session: store only right after it
     started: float = field(default_factory=time.monotonic)
 
     def headers(self) -> dict[str, str]:
@@ -142,6 +143,7 @@ class ResponsesService:
             turn = await anyio.to_thread.run_sync(history.load_for_turn, record.session_id, principal)
             if turn.last_seq == record.last_seq:
                 chain, session = turn.messages, turn
+                prepared.at_tail = True
             else:  # a branch from an older response: its chain as it was then
                 branch = await anyio.to_thread.run_sync(
                     history.load_until, record.session_id, principal, record.last_seq
@@ -232,10 +234,15 @@ class ResponsesService:
                 return record_items(prepared.record_seq, owner, stored, first, count, last, budget)
 
             model = prepared.body.get("model")
-            await anyio.to_thread.run_sync(lambda: self.history.append(prepared.session, messages, model, extra=record))
+            at_tail = prepared.at_tail
+            await anyio.to_thread.run_sync(
+                lambda: self.history.append(prepared.session, messages, model, extra=record, at_tail=at_tail)
+            )
         except GatewayError as exc:  # the answer is good and paid for: deliver it, and say it was not stored
             if exc.kind not in (ErrorKind.VALIDATION, ErrorKind.UNAVAILABLE, ErrorKind.NOT_FOUND):
                 raise
+            if exc.message == SESSION_MOVED_ON:  # storing it after that one would mix two branches in one chain
+                exc.message = "another response continuing the same previous response was stored first"
             logger.warning("response not stored", extra={"reason": exc.message})
             prepared.skipped = exc.message
             return False
