@@ -239,3 +239,17 @@ def test_two_responses_continuing_the_same_one_at_once_never_share_a_chain(gatew
             ("user", word),
             ("user", "__echo_request__"),
         ]
+
+
+def test_litellms_own_mock_model_answers_and_is_stored(gateway_url, alice):
+    """A ``mock_response`` deployment (LiteLLM answers it itself; it does not stream on LiteLLM's
+    Responses API: 1.108.7 answers a stream request with a 500, relayed as a 502)."""
+    client = client_for(gateway_url, alice[1])
+    first = client.responses.create(model="mock-gpt", input="hi")
+    assert first.output_text == "Hello from the mock."
+    second = client.responses.create(model="mock-gpt", input="again", previous_response_id=first.id)
+    items = client.responses.input_items.list(second.id)
+    assert [i.content[0].text for i in items.data] == ["again"]
+    with pytest.raises(openai.APIStatusError) as caught:
+        list(client.responses.create(model="mock-gpt", input="hi", stream=True))
+    assert caught.value.status_code == 502 and caught.value.body["type"] == "api_error"
