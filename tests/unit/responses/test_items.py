@@ -101,6 +101,12 @@ def test_chat_messages_map_back_to_the_same_items(items, messages):
     assert items_to_messages(messages_to_input(messages, "s" * 32)) == messages
 
 
+def test_an_empty_reasoning_item_keeps_nothing_and_an_empty_summary_is_not_a_text():
+    assert items_to_messages([{"type": "reasoning", "id": "rs_1", "summary": []}]) == []
+    items = [{"type": "reasoning", "summary": []}, {"role": "assistant", "content": "hi"}]
+    assert items_to_messages(items) == [{"role": "assistant", "content": "hi"}]
+
+
 def test_reverse_mapping_orders_reasoning_text_then_calls_and_gives_stable_ids():
     message = CASES[3][2][0]
     items = message_to_items(message, lambda prefix, k: f"{prefix}_{k}")

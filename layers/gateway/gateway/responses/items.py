@@ -57,8 +57,11 @@ def items_to_messages(items: list[dict], *, where: str = "input") -> list[dict]:
     def flush() -> None:
         nonlocal assistant
         if assistant is not None:
-            assistant.setdefault("content", None)
-            out.append(assistant)
+            if assistant.get("reasoning_content") == "":
+                del assistant["reasoning_content"]
+            if len(assistant) > 1:  # an empty reasoning item alone has nothing to keep or replay
+                assistant.setdefault("content", None)
+                out.append(assistant)
             assistant = None
 
     for index, item in enumerate(items):
@@ -115,9 +118,6 @@ def items_to_messages(items: list[dict], *, where: str = "input") -> list[dict]:
                 param=where,
             )
     flush()
-    for message in out:  # the chat form has no reasoning-only answer text: keep it explicit
-        if message["role"] == "assistant" and message.get("reasoning_content") == "":
-            del message["reasoning_content"]
     return out
 
 

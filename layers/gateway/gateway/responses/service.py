@@ -108,7 +108,7 @@ def check_body(body: dict) -> None:
     if body.get("previous_response_id") is not None and body.get("conversation") is not None:
         raise validation("use either previous_response_id or conversation, not both", param="conversation")
     if body.get("instructions") is not None and not isinstance(body["instructions"], str | list):
-        raise validation("instructions must be a string", param="instructions")
+        raise validation("instructions must be a string or a list of items", param="instructions")
 
 
 class ResponsesService:
