@@ -253,3 +253,18 @@ def test_litellms_own_mock_model_answers_and_is_stored(gateway_url, alice):
     with pytest.raises(openai.APIStatusError) as caught:
         list(client.responses.create(model="mock-gpt", input="hi", stream=True))
     assert caught.value.status_code == 502 and caught.value.body["type"] == "api_error"
+
+
+def test_with_history_off_responses_answer_unstored_and_state_is_a_503(stack, master_key):
+    url = stack.start_middleware(
+        "middleware-responses-no-history", free_port(), env_overrides={"HISTORY_ENABLED": "false"}
+    )
+    client = client_for(url, master_key)
+    raw = client.responses.with_raw_response.create(model=MODEL, input="hello")
+    response = raw.parse()
+    assert response.output_text == "Echo: hello" and response.store is False
+    assert raw.headers["x-history-skipped"] == "chat history is turned off on this gateway"
+    for state in ({"previous_response_id": response.id}, {"conversation": "conv_" + "0" * 32}):
+        with pytest.raises(openai.InternalServerError) as raised:
+            client.responses.create(model=MODEL, input="again", **state)
+        assert raised.value.status_code == 503
