@@ -27,6 +27,7 @@ from typing import Any
 import anyio.to_thread
 import httpx
 
+from gateway.chat.service import HISTORY_SKIPPED_HEADER
 from gateway.chat.sse import DONE, parse_chunk, sse_data
 from gateway.errors import ErrorKind, GatewayError, upstream_error, validation
 from gateway.history.store import SESSION_MOVED_ON, HistoryStore, SessionTurn
@@ -41,7 +42,6 @@ from gateway.upstream import LiteLLMClient
 RESPONSES_PATH = "/v1/responses"
 _GATEWAY_FIELDS = ("previous_response_id", "conversation", "store")
 _STORED_STATUSES = frozenset({"completed", "incomplete"})
-HISTORY_SKIPPED_HEADER = "x-history-skipped"
 
 
 @dataclass
