@@ -109,3 +109,30 @@ def test_someone_elses_conversation_answers_like_a_missing_one(gateway_url, alic
             theirs.conversations.items.list(conversation_id)
         with pytest.raises(openai.NotFoundError):
             theirs.responses.create(model=MODEL, input="hi", conversation=conversation_id)
+
+
+def test_items_added_to_a_conversation_are_the_sessions_next_messages(gateway_url, alice, bob):
+    client = client_for(gateway_url, alice[1])
+    conversation = client.conversations.create()
+    added = client.conversations.items.create(
+        conversation.id,
+        items=[
+            {"type": "message", "role": "user", "content": "remember: blue"},
+            {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "noted"}]},
+        ],
+    )
+    assert [(i.type, i.role) for i in added.data] == [("message", "user"), ("message", "assistant")]
+    listed = client.conversations.items.list(conversation.id, order="asc")
+    assert [i.id for i in listed.data] == [i.id for i in added.data]
+    response = client.responses.create(model=MODEL, input="__echo_request__", conversation=conversation.id)
+    assert texts(model_saw(response)) == [
+        ("user", "remember: blue"),
+        ("assistant", "noted"),
+        ("user", "__echo_request__"),
+    ]
+    for other, conversation_id in ((bob, conversation.id), (alice, "conv_" + "0" * 32)):
+        with pytest.raises(openai.NotFoundError):
+            client_for(gateway_url, other[1]).conversations.items.create(
+                conversation_id, items=[{"role": "user", "content": "x"}]
+            )
+    assert len(client.conversations.items.list(conversation.id).data) == 4

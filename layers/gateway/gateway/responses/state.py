@@ -233,6 +233,23 @@ class Conversations:
         except _STORE_ERRORS as exc:
             raise self.history.store_error("create_conversation", exc) from exc
 
+    def add_items(self, session_id: str | None, principal: Principal, messages: list[dict]) -> list[dict]:
+        """Append ``messages`` to the conversation; their items, with ids."""
+        if session_id is None:
+            raise not_found("conversation")
+        try:
+            turn = self.history.load_for_turn(session_id, principal)
+        except GatewayError as exc:
+            raise not_found("conversation") if exc.kind is ErrorKind.NOT_FOUND else exc from None
+        written: list[int] = []
+
+        def note_seqs(starts: list[int], _last: int) -> list[ExtraItem]:
+            written[:] = starts
+            return []
+
+        self.history.append(turn, messages, None, extra=note_seqs)
+        return stored_items(session_id, [StoredMessage(seq, m) for seq, m in zip(written, messages, strict=True)])
+
     def read(self, session_id: str | None, principal: Principal) -> Conversation:
         """``NOT_FOUND`` alike for a missing, expired or someone else's conversation (admins read any)."""
         header = self._header(session_id, principal)

@@ -23,6 +23,7 @@ from gateway.web.openai_routes import chat_completions
 from gateway.web.openapi import OPENAPI_PATH, openapi_route
 from gateway.web.proxy import proxy_to_litellm
 from gateway.web.responses_routes import (
+    add_conversation_items,
     conversation_items,
     create_conversation,
     create_response,
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/v1/conversations", create_conversation, methods=["POST"]),
         Route("/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
         Route("/v1/conversations/{conversation_id}/items", conversation_items, methods=["GET"]),
+        Route("/v1/conversations/{conversation_id}/items", add_conversation_items, methods=["POST"]),
         # every /key/* path and method (API Gateway routes ANY /key/{proxy+} here): writes are checked
         Route("/key/{rest:path}", key_route, methods=ALL_METHODS),
         Route("/team/key/bulk_update", key_route, methods=["POST"]),

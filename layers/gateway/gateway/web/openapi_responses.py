@@ -14,6 +14,8 @@ _ITEM = {
     "description": "a Responses item: message, function_call, function_call_output or reasoning",
 }
 
+_ITEMS_TO_ADD = {"type": "array", "minItems": 1, "maxItems": 20, "items": _ITEM}
+
 ErrorResponses = Callable[..., dict[str, Any]]
 
 
@@ -160,6 +162,26 @@ def paths(errors: ErrorResponses) -> dict[str, Any]:
                 "summary": "the conversation's items (its stored messages as Responses items), paginated",
                 "parameters": [_id_parameter("conversation_id"), *_LIST_PARAMETERS],
                 "responses": {"200": _json("a page of items", "ResponseItemList"), **openai_errors},
-            }
+            },
+            "post": {
+                "operationId": "addConversationItems",
+                "summary": "append items to the conversation (stored as its session's messages)",
+                "parameters": [_id_parameter("conversation_id")],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["items"],
+                                "properties": {
+                                    "items": {"type": "array", "minItems": 1, "maxItems": 20, "items": _ITEM}
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {"200": _json("the added items", "ResponseItemList"), **openai_errors},
+            },
         },
     }

@@ -170,6 +170,29 @@ async def create_conversation(request: Request) -> Response:
     return JSONBody(conversation_object(conversation))
 
 
+async def add_conversation_items(request: Request) -> Response:
+    principal = await _reader(request)
+    body = await read_json_object(request)
+    conversations = _conversations(request)
+    items = input_items(body.get("items"))
+    if not 1 <= len(items) <= MAX_CONVERSATION_ITEMS:
+        raise validation(f"items must hold 1 to {MAX_CONVERSATION_ITEMS} items", param="items")
+    messages = items_to_messages(items, where="items")
+    session_id = parse_conversation_id(request.path_params["conversation_id"])
+    added = await anyio.to_thread.run_sync(conversations.add_items, session_id, principal, messages)
+    return JSONBody(item_list(added, has_more=False))
+
+
+def item_list(items: list[dict], *, has_more: bool) -> dict:
+    return {
+        "object": "list",
+        "data": items,
+        "first_id": items[0]["id"] if items else None,
+        "last_id": items[-1]["id"] if items else None,
+        "has_more": has_more,
+    }
+
+
 async def get_conversation(request: Request) -> Response:
     principal = await _reader(request)
     conversations = _conversations(request)
@@ -186,12 +209,4 @@ async def conversation_items(request: Request) -> Response:
     page = await anyio.to_thread.run_sync(
         lambda: conversations.items(session_id, principal, limit=limit, order=order, after=after)
     )
-    return JSONBody(
-        {
-            "object": "list",
-            "data": page.items,
-            "first_id": page.items[0]["id"] if page.items else None,
-            "last_id": page.items[-1]["id"] if page.items else None,
-            "has_more": page.has_more,
-        }
-    )
+    return JSONBody(item_list(page.items, has_more=page.has_more))
