@@ -22,6 +22,7 @@ REQUESTS = [
     ("POST", "/v1/conversations"),
     ("GET", f"/v1/conversations/{CONV}"),
     ("GET", f"/v1/conversations/{CONV}/items"),
+    ("POST", f"/v1/conversations/{CONV}/items"),
 ]
 
 
