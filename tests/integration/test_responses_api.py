@@ -268,3 +268,18 @@ def test_with_history_off_responses_answer_unstored_and_state_is_a_503(stack, ma
         with pytest.raises(openai.InternalServerError) as raised:
             client.responses.create(model=MODEL, input="again", **state)
         assert raised.value.status_code == 503
+
+
+def test_a_stream_the_client_abandons_stores_nothing(gateway_url, alice):
+    client = client_for(gateway_url, alice[1])
+    first = client.responses.create(model=MODEL, input="before")
+    stream = client.responses.create(
+        model=MODEL, input="__drip__ one two three four five six", previous_response_id=first.id, stream=True
+    )
+    for event in stream:
+        if event.type == "response.output_text.delta":
+            break
+    stream.close()  # cancelled mid-answer
+    after = client.responses.create(model=MODEL, input="__echo_request__", previous_response_id=first.id)
+    assert texts(model_saw(after)) == [("user", "before"), ("assistant", "Echo: before"), ("user", "__echo_request__")]
+    assert after.session_id == first.session_id  # the abandoned turn was not appended: no branch needed
