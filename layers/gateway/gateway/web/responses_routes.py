@@ -55,7 +55,7 @@ async def _reader(request: Request) -> Principal:
 
 
 async def create_response(request: Request) -> Response:
-    principal = principal_of(request)
+    principal = await _reader(request)  # a JWT's role is checked before any state is read
     body = await read_json_object(request)
     service = _service(request)
     prepared = await service.prepare(principal, body)
