@@ -79,6 +79,12 @@ GATEWAY_ROUTES: tuple[tuple[str, str], ...] = (
     ("POST", "/embeddings"),
     ("GET", "/v1/models"),
     ("GET", "/models"),
+    # The Responses API and conversations (state in chat history). Other methods and sub-paths of a
+    # response or conversation (input_items, items, LiteLLM's cancel …) reach the middleware through
+    # the resource's {proxy+}; the middleware relays what it does not serve to LiteLLM.
+    ("ANY", "/v1/responses/{responseId}"),
+    ("POST", "/v1/conversations"),
+    ("ANY", "/v1/conversations/{conversationId}"),
 )
 #: Static prefixes whose ``{proxy+}`` goes to the middleware instead of the ALB (see the module docstring).
 MIDDLEWARE_PROXIES: frozenset[str] = frozenset(
@@ -86,10 +92,12 @@ MIDDLEWARE_PROXIES: frozenset[str] = frozenset(
         "/key",
         "/bedrock/model/{modelId}",
         "/gateway",
-        # LiteLLM inference sub-routes a JWT may use (count_tokens, a stored response, one model)
+        # LiteLLM inference sub-routes a JWT may use (count_tokens, a stored response, one model), the
+        # Responses API's stored responses and conversations
         "/v1/messages",
-        "/v1/responses",
         "/responses",
+        "/v1/responses/{responseId}",
+        "/v1/conversations/{conversationId}",
         "/v1/models",
         "/models",
     }

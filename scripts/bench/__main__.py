@@ -4,7 +4,9 @@ Rows (each at concurrency 1 and 16, sync and, where it applies, streaming):
 1 direct to the fake upstream · 2 LiteLLM → fake (one worker process; 2w: a second LiteLLM on the
 same database with two workers, the stack's default on a 2-vCPU task, ``NUM_WORKERS``) · 3 gateway
 OpenAI → LiteLLM → fake · 4 gateway Converse → LiteLLM → fake · 5 rows 3/4 continuing a stored
-session (history load + append) · 6 the middleware alone → fake (LiteLLM bypassed: our own cost).
+session (history load + append) · 6 the middleware alone → fake (LiteLLM bypassed: our own cost) ·
+7 the Responses API, a chained turn (``previous_response_id``) against a stateless one
+(``store: false``), see ``bench.responses``.
 Then the Lambda entry modules' import time (cold-start cost) and package size against their budgets,
 on a Lambda-like virtualenv (``bench.footprint``).
 Ratios compare rows measured in this same run. Results: a table on stdout and JSON in
@@ -24,7 +26,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import footprint
+from bench import footprint, responses
 from bench.load import run_load
 from devstack.processes import Child, free_port, http_ok, wait_until
 from devstack.stack import REPO_ROOT, LocalStack, StackOptions
@@ -93,6 +95,8 @@ async def measure(urls: dict[str, str], key: str, requests: dict[int, int], repe
     chat = "/v1/chat/completions"
     converse = "/bedrock/model/fake/converse"
     sessions = new_sessions(urls["gateway_history"], key, 200)
+    chains = responses.Chains(urls["gateway_history"], key, (requests[1] + responses.WARMUP) * repeats)
+    responses_url = urls["gateway_history"] + responses.PATH
     rows = [
         ("1 direct → fake", urls["fake"] + chat, lambda i: openai_body(False), False),
         ("1 direct → fake (stream)", urls["fake"] + chat, lambda i: openai_body(True), True),
@@ -110,12 +114,14 @@ async def measure(urls: dict[str, str], key: str, requests: dict[int, int], repe
          lambda i: converse_body(sessions[i % len(sessions)]), False),
         ("6 middleware only → fake", urls["middleware_only"] + chat, lambda i: openai_body(False), False),
         ("6 middleware only → fake (stream)", urls["middleware_only"] + chat, lambda i: openai_body(True), True),
+        ("7 gateway Responses, stateless", responses_url, responses.stateless_body, False),
+        ("7 gateway Responses, chained", responses_url, chains.body, False),
     ]  # fmt: skip
     results = []
     for repeat in range(repeats):
         for concurrency, count in requests.items():
             for name, url, body, stream in rows:
-                if name.startswith("5 ") and concurrency > 1:
+                if name.startswith(("5 ", "7 ")) and concurrency > 1:
                     continue  # the local DynamoDB emulator serialises requests: at c>1 it measures moto, not us
                 outcome = await run_load(
                     url, body, headers=auth, requests=count, concurrency=concurrency, stream=stream
@@ -157,6 +163,12 @@ def report(results: list[dict]) -> dict:
             "2w LiteLLM, 2 workers → fake (stream)", "2 LiteLLM → fake (stream)", 16, "rps"
         ),
         "history_turn_added_p50_ms_c1": diff("5 gateway OpenAI + session", "3 gateway OpenAI", 1, "p50_ms"),
+        "responses_chained_vs_stateless_p50_c1": ratio(
+            "7 gateway Responses, chained", "7 gateway Responses, stateless", 1, "p50_ms"
+        ),
+        "responses_chain_added_p50_ms_c1": diff(
+            "7 gateway Responses, chained", "7 gateway Responses, stateless", 1, "p50_ms"
+        ),
     }
 
 

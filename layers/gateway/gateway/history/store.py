@@ -64,6 +64,7 @@ _TOOL_ROLES = frozenset({"tool", "function"})
 _CURSOR_CREATED_AT = re.compile(r"[0-9]{1,20}")  # epoch ms, ASCII digits only (int() takes more)
 _PAGE_TOKEN = re.compile(r"seq:([1-9][0-9]{0,17})")
 MAX_TOKEN_CHARS = 256
+SESSION_MOVED_ON = "another turn was stored in this session first"
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,21 @@ class SessionTurn:
     messages: list[dict]
     last_seq: int
     new: bool = False  # not stored yet: the first append writes the header in the same transaction
+
+
+@dataclass(frozen=True)
+class ExtraItem:
+    """An item written in a turn's transaction besides its messages (a record kept below seq 1)."""
+
+    seq: int
+    role: str
+    chunk: str
+    part: int | None = None
+    parts: int | None = None
+
+
+#: (the seq each of the turn's messages starts at, the turn's last seq) → the extra items to write
+ExtraItems = Callable[[list[int], int], Sequence[ExtraItem]]
 
 
 @dataclass
@@ -154,6 +170,11 @@ class HistoryStore:
         ``NOT_FOUND`` alike for a missing, expired or someone else's session (admins read any).
         """
         return self._load(session_id, principal, trim=True)
+
+    def load_until(self, session_id: str, principal: Principal, until_seq: int) -> SessionTurn:
+        """Like ``load_for_turn``, but the session as it was when its message ``until_seq`` was the
+        newest (a conversation branching from an earlier turn): one GetItem and one Query."""
+        return self._load(session_id, principal, trim=True, until_seq=until_seq)
 
     def load(self, session_id: str, principal: Principal, *, trim: bool = True) -> list[dict]:
         """The session's messages; ``trim=False`` returns all of them (e.g. for ``/chat-history``)."""
@@ -236,17 +257,28 @@ class HistoryStore:
         """Reject, before the model call, messages the store could not keep once the reply is added."""
         self._encode_turn(messages, model, reserve=True)
 
-    def append(self, turn: SessionTurn | str, messages: Sequence[Any], model: str | None) -> None:
+    def append(
+        self,
+        turn: SessionTurn | str,
+        messages: Sequence[Any],
+        model: str | None,
+        *,
+        extra: ExtraItems | None = None,
+        at_tail: bool = False,
+    ) -> None:
         """Store a turn's messages contiguously after the session's last message, in one transaction.
 
         Given a ``SessionTurn`` this is a single request; given a bare session id the tail is read
         first. The caller must already have checked ownership (``load_for_turn`` does). Raises
         ``VALIDATION`` (nothing written) for messages that cannot be stored, ``NOT_FOUND`` when the
-        session is gone, ``UNAVAILABLE`` when the store is down.
+        session is gone, ``UNAVAILABLE`` when the store is down. ``extra`` items (below seq 1) are
+        written in the same transaction, given the seqs the messages got. ``at_tail``: the turn
+        must directly follow ``turn.last_seq``; if another turn was stored there first, raise
+        ``UNAVAILABLE`` (``SESSION_MOVED_ON``) instead of writing after it.
         """
         if not messages:
             return
-        encoded = self._encode_turn(messages, model, reserve=False)
+        encoded = self._encode_turn(messages, model, reserve=False, extra=extra)
         new_owner = None
         if isinstance(turn, SessionTurn):
             session_id, last_seq = turn.session_id, turn.last_seq
@@ -256,7 +288,8 @@ class HistoryStore:
             last_seq = self._tail_seq(session_id)
         for attempt in range(self.config.append_attempts):
             try:
-                self._write_turn(session_id, last_seq + 1, encoded, model, new_owner=new_owner)
+                extras = extra(*_message_seqs(encoded, last_seq + 1)) if extra else ()
+                self._write_turn(session_id, last_seq + 1, encoded, model, new_owner=new_owner, extras=extras)
                 return
             except TransactWriteError as exc:
                 if new_owner:
@@ -269,7 +302,10 @@ class HistoryStore:
             except _STORE_ERRORS as exc:
                 raise self._unavailable("append", exc) from exc
             time.sleep(random.uniform(0, min(0.2, 0.005 * 2**attempt)))
-            last_seq = self._tail_seq(session_id)
+            tail = self._tail_seq(session_id)
+            if at_tail and tail != last_seq:
+                raise GatewayError(ErrorKind.UNAVAILABLE, SESSION_MOVED_ON)
+            last_seq = tail
         logger.warning("history append gave up after conflicts", extra={"session_id": session_id})
         raise GatewayError(ErrorKind.UNAVAILABLE, "chat history is busy with concurrent turns on this session; retry")
 
@@ -290,18 +326,30 @@ class HistoryStore:
             raise self._unavailable("ensure_table", exc) from exc
 
     @property
+    def item_model(self) -> type[HistoryItem]:
+        """The table's bound model, for modules keeping their own items in a session (``responses/``)."""
+        return self._model
+
+    def now(self) -> float:
+        return self._clock()
+
+    def store_error(self, operation: str, exc: BaseException) -> GatewayError:
+        """``UNAVAILABLE`` for a failed DynamoDB request (logged without its data)."""
+        return self._unavailable(operation, exc)
+
+    @property
     def botocore_client(self) -> Any:
         """The underlying botocore client, for instrumentation (request counting in tests/benchmarks)."""
         return self._model._get_connection().connection.client
 
     # -- reading -------------------------------------------------------------------------------------
-    def _load(self, session_id: str, principal: Principal, *, trim: bool) -> SessionTurn:
+    def _load(self, session_id: str, principal: Principal, *, trim: bool, until_seq: int | None = None) -> SessionTurn:
         if not isinstance(session_id, str):
             raise validation("session_id must be a string", param="session_id")
         if not _SESSION_ID.match(session_id):
             raise _not_found()
         window = (
-            self._read_window(session_id, self.config.max_messages, self.config.max_replay_bytes)
+            self._read_window(session_id, self.config.max_messages, self.config.max_replay_bytes, until_seq)
             if trim
             else self._read_window(session_id, None, None)
         )
@@ -323,7 +371,9 @@ class HistoryStore:
             )
         return SessionTurn(session_id, header.owner_id or "", messages, window.last_seq)
 
-    def _read_window(self, session_id: str, max_messages: int | None, max_bytes: int | None) -> _Window:
+    def _read_window(
+        self, session_id: str, max_messages: int | None, max_bytes: int | None, until_seq: int | None = None
+    ) -> _Window:
         """Header + the newest messages (all when the limits are None) in one descending Query.
 
         Reads one message past ``max_messages`` or ``max_bytes`` when there are more, so the caller
@@ -337,8 +387,14 @@ class HistoryStore:
         count = size = 0
         complete, aged_out = True, False
         try:
+            if until_seq is not None:  # the header is not in the Query's range: read it first
+                header = self._model.get(session_id, HEADER_SEQ, consistent_read=True)
+                if header.expires_at <= now:
+                    raise _not_found()
             results = self._model.query(
                 session_id,
+                # items below 1 are not messages (responses/ keeps its records there)
+                self._model.seq > 0 if until_seq is None else self._model.seq.between(1, until_seq),
                 scan_index_forward=False,
                 consistent_read=True,
                 page_size=max_messages + 2 if max_messages else None,
@@ -362,6 +418,8 @@ class HistoryStore:
                     ):
                         complete = False
                         break
+        except self._model.DoesNotExist:
+            raise _not_found() from None
         except _STORE_ERRORS as exc:
             raise self._unavailable("load", exc) from exc
         if header is None:
@@ -395,7 +453,7 @@ class HistoryStore:
             tail = list(
                 self._model.query(
                     session_id,
-                    self._model.seq < HEADER_SEQ,
+                    self._model.seq.between(1, HEADER_SEQ - 1),
                     scan_index_forward=False,
                     limit=1,
                     consistent_read=True,
@@ -407,7 +465,9 @@ class HistoryStore:
         return int(tail[0].seq) if tail else 0
 
     # -- writing -------------------------------------------------------------------------------------
-    def _encode_turn(self, messages: Sequence[Any], model: str | None, *, reserve: bool) -> list[EncodedMessage]:
+    def _encode_turn(
+        self, messages: Sequence[Any], model: str | None, *, reserve: bool, extra: ExtraItems | None = None
+    ) -> list[EncodedMessage]:
         if not isinstance(messages, list | tuple):
             raise validation("messages must be a list", param="messages")
         encoded = [encode_message(m, i, self.config, model) for i, m in enumerate(messages)]
@@ -415,6 +475,10 @@ class HistoryStore:
         size = HEADER_UPDATE_SIZE + sum(
             message_item_size(chunk, e.role, model, split=len(e.chunks) > 1) for e in encoded for chunk in e.chunks
         )
+        if extra is not None:  # seqs only change a few digits of the extra items
+            extras = extra(*_message_seqs(encoded, HEADER_SEQ - 1 - _item_count(encoded)))
+            items += len(extras)
+            size += sum(message_item_size(x.chunk, x.role, model, split=True) for x in extras)
         if reserve:
             items += self.config.reply_reserve_items
             size += self.config.reply_reserve_bytes
@@ -436,6 +500,7 @@ class HistoryStore:
         model: str | None,
         *,
         new_owner: str | None = None,
+        extras: Sequence[ExtraItem] = (),
     ) -> None:
         m = self._model
         now = self._clock()
@@ -464,6 +529,10 @@ class HistoryStore:
                     )
                     tx.save(item, condition=m.seq.does_not_exist())
                     seq += 1
+            for x in extras:
+                extra_item = m(session_id, x.seq, role=x.role, message=x.chunk, created_at=created_at,
+                               expires_at=expires_at, model_id=model, part=x.part, parts=x.parts)  # fmt: skip
+                tx.save(extra_item, condition=m.seq.does_not_exist())
             if new_owner:
                 header = m(session_id, HEADER_SEQ, owner_id=new_owner, created_at=created_at, expires_at=expires_at)
                 if first_seq == 1 and (lead := leading_instruction_items(encoded)):
@@ -523,6 +592,19 @@ def trim_history(
             end -= 1
         start = end
     return pinned + rest[_clean_start(rest, start) :]
+
+
+def _item_count(encoded: Sequence[EncodedMessage]) -> int:
+    return sum(len(e.chunks) for e in encoded)
+
+
+def _message_seqs(encoded: Sequence[EncodedMessage], first_seq: int) -> tuple[list[int], int]:
+    """The seq each message starts at, and the last seq, when the turn is written from ``first_seq``."""
+    starts, seq = [], first_seq
+    for e in encoded:
+        starts.append(seq)
+        seq += len(e.chunks)
+    return starts, seq - 1
 
 
 def _clean_start(messages: list[dict], start: int) -> int:

@@ -30,6 +30,16 @@ from gateway.web.key_routes import key_route
 from gateway.web.openai_routes import chat_completions
 from gateway.web.openapi import OPENAPI_PATH, openapi_route
 from gateway.web.proxy import proxy_to_litellm
+from gateway.web.responses_routes import (
+    add_conversation_items,
+    conversation_items,
+    create_conversation,
+    create_response,
+    delete_response,
+    get_conversation,
+    get_response,
+    response_input_items,
+)
 
 ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -69,6 +79,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         Route("/bedrock/chat-history", bedrock_chat_history, methods=["POST"]),
         Route("/session-ids", session_ids, methods=["POST"]),
         Route("/user/new", user_new, methods=["POST"]),
+        # the Responses API, its state in chat history (gateway/responses/)
+        Route("/v1/responses", create_response, methods=["POST"]),
+        Route("/v1/responses/{response_id}", get_response, methods=["GET"]),
+        Route("/v1/responses/{response_id}", delete_response, methods=["DELETE"]),
+        Route("/v1/responses/{response_id}/input_items", response_input_items, methods=["GET"]),
+        Route("/v1/conversations", create_conversation, methods=["POST"]),
+        Route("/v1/conversations/{conversation_id}", get_conversation, methods=["GET"]),
+        Route("/v1/conversations/{conversation_id}/items", conversation_items, methods=["GET"]),
+        Route("/v1/conversations/{conversation_id}/items", add_conversation_items, methods=["POST"]),
         # every /key/* path and method (API Gateway routes ANY /key/{proxy+} here): writes are checked
         Route("/key/{rest:path}", key_route, methods=ALL_METHODS),
         Route("/team/key/bulk_update", key_route, methods=["POST"]),

@@ -12,6 +12,7 @@ from gateway.history.store import HistoryStore
 from gateway.identity.accounts import Accounts
 from gateway.identity.authenticator import Authenticator, build_authenticator
 from gateway.identity.provisioning import UserDefaults
+from gateway.responses.service import ResponsesService
 from gateway.settings import Settings
 from gateway.upstream import LiteLLMClient
 
@@ -24,6 +25,7 @@ class GatewayContext:
     chat: ChatService
     accounts: Accounts
     guardrails: GuardrailCatalog
+    responses: ResponsesService
 
     @classmethod
     def from_settings(cls, settings: Settings) -> GatewayContext:
@@ -47,4 +49,5 @@ class GatewayContext:
             chat=ChatService(upstream, history),
             accounts=accounts,
             guardrails=GuardrailCatalog(upstream, settings.guardrail_map),
+            responses=ResponsesService(upstream, history),
         )

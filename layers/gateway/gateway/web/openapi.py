@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.errors import ErrorKind
+from gateway.web import openapi_responses
 from gateway.web.key_routes import KEY_WRITE_PATHS
 from gateway.web.openapi_bedrock import ShapeSchemas
 from gateway.web.openapi_discovery import discovery_paths
@@ -66,6 +67,8 @@ def openapi_document() -> dict[str, Any]:
     paths["/user/new"] = {"post": _account("/user/new")}
     for path in KEY_WRITE_PATHS:
         paths[path] = {"post": _account(path)}
+    paths |= openapi_responses.paths(_error_responses)
+    components |= openapi_responses.components()
     paths["/gateway/health"] = {"get": _health()}
     paths[OPENAPI_PATH] = {"get": _self()}
     clash = components.keys() & shapes.components.keys()
