@@ -51,7 +51,8 @@ SYNC_P99_THRESHOLD_MS = 120_000
 METRICS_NAMESPACE = "GenAIGateway"
 TIME_TO_FIRST_BYTE = "TimeToFirstByte"
 LATENCY = "Latency"
-MODEL_ROUTE_FAMILIES = ("chat", "converse", "completions", "embeddings", "responses", "messages")
+MODEL_ROUTE_FAMILIES = ("chat", "converse", "invoke", "completions", "embeddings", "responses", "messages")
+OTHER_ROUTE_FAMILIES = ("history", "bedrock-control", "account", "litellm")
 RDS_CPU_PERCENT = 80
 REDIS_ENGINE_CPU_PERCENT = 80
 REDIS_MEMORY_PERCENT = 80
@@ -319,7 +320,7 @@ class Observability(Construct):
             ),
             cw.GraphWidget(
                 title="Synchronous calls: p99 latency by route (ms)",
-                left=[route_metric(LATENCY, f) for f in (*MODEL_ROUTE_FAMILIES, "history", "account", "litellm")],
+                left=[route_metric(LATENCY, f) for f in (*MODEL_ROUTE_FAMILIES, *OTHER_ROUTE_FAMILIES)],
                 left_annotations=[cw.HorizontalAnnotation(value=SYNC_P99_THRESHOLD_MS, label="alarm")],
                 width=12,
             ),

@@ -22,7 +22,8 @@ RELAYED = (
     ("POST", "/v1/messages"),
     ("ANY", "/v1/messages/{proxy+}"),  # /v1/messages/count_tokens
     ("POST", "/v1/responses"),
-    ("ANY", "/v1/responses/{proxy+}"),  # a stored response, its input items, cancel
+    ("ANY", "/v1/responses/{responseId}"),  # a stored response (the Responses API, tests/cdk/test_responses_routes.py)
+    ("ANY", "/v1/responses/{responseId}/{proxy+}"),  # its input items, cancel
     ("POST", "/responses"),
     ("ANY", "/responses/{proxy+}"),
     ("POST", "/v1/embeddings"),

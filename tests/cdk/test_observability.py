@@ -84,6 +84,7 @@ def test_cdk_and_middleware_agree_on_metric_names_and_routes() -> None:
     from gateway_cdk import functions, observability
 
     assert metrics.MODEL_FAMILIES == observability.MODEL_ROUTE_FAMILIES
+    assert (*observability.MODEL_ROUTE_FAMILIES, *observability.OTHER_ROUTE_FAMILIES) == metrics.ALL_FAMILIES
     assert (metrics.TIME_TO_FIRST_BYTE, metrics.LATENCY) == (observability.TIME_TO_FIRST_BYTE, observability.LATENCY)
     assert metrics.SERVICE_DEFAULT == functions.SERVICE_NAME
     assert metrics.NAMESPACE_DEFAULT == observability.METRICS_NAMESPACE

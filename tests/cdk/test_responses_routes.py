@@ -37,7 +37,7 @@ def test_responses_routes_stream_from_the_middleware_behind_the_authorizer(
 
 
 def test_other_v1_routes_still_go_to_litellm(synth: Synthesized) -> None:
-    resource, method = _route(synth, ["v1", "embeddings"], "POST")
+    resource, method = _route(synth, ["v1", "completions"], "POST")
     assert resource == "/v1/{proxy+}"
     assert method["Integration"]["Type"] == "HTTP_PROXY"
     assert "FunctionsApi" not in json.dumps(method["Integration"])

@@ -94,7 +94,7 @@ def managed_key_row(litellm: httpx.Client, user_id: str) -> dict[str, Any]:
     return rows[0]
 
 
-def poll(check: Callable[[], Any], timeout: float = 30.0, interval: float = 0.5) -> Any:
+def poll(check: Callable[[], Any], timeout: float = 60.0, interval: float = 0.5) -> Any:
     """LiteLLM writes spend logs asynchronously (batched): wait for ``check`` to return something truthy."""
     deadline = time.monotonic() + timeout
     while True:

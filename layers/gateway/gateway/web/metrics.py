@@ -41,12 +41,21 @@ _FAMILIES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("embeddings", ("/v1/embeddings", "/embeddings")),
     ("responses", ("/v1/responses", "/responses")),
     ("messages", ("/v1/messages",)),
-    ("history", ("/chat-history", "/bedrock/chat-history", "/session-ids")),
+    ("history", ("/chat-history", "/bedrock/chat-history", "/session-ids", "/v1/conversations")),
+    ("bedrock-control", ("/bedrock/inference-profiles", "/bedrock/foundation-models")),
     ("account", ("/user/new", "/key/generate")),
 )
+#: ``/bedrock/model/{id}/<suffix>``: the Bedrock runtime routes (a model id may itself hold ``/``).
+_BEDROCK_MODEL_ROUTES = (
+    ("/converse", "converse"),
+    ("/converse-stream", "converse"),
+    ("/invoke", "invoke"),
+    ("/invoke-with-response-stream", "invoke"),
+    ("/count-tokens", "bedrock-control"),
+)
 #: Families whose latency is a model's latency: the stack alarms on these.
-MODEL_FAMILIES = ("chat", "converse", "completions", "embeddings", "responses", "messages")
-ALL_FAMILIES = (*MODEL_FAMILIES, "history", "account", "litellm")
+MODEL_FAMILIES = ("chat", "converse", "invoke", "completions", "embeddings", "responses", "messages")
+ALL_FAMILIES = (*MODEL_FAMILIES, "history", "bedrock-control", "account", "litellm")
 #: Not measured: the Lambda Web Adapter's readiness probe.
 _UNMEASURED = ("/gateway/health",)
 
@@ -55,8 +64,10 @@ def route_family(path: str) -> str | None:
     """The family of ``path`` (``None``: not measured)."""
     if path in _UNMEASURED:
         return None
-    if path.startswith("/bedrock/model/") and (path.endswith("/converse") or path.endswith("/converse-stream")):
-        return "converse"
+    if path.startswith("/bedrock/model/"):
+        for suffix, family in _BEDROCK_MODEL_ROUTES:
+            if path.endswith(suffix):
+                return family
     for family, prefixes in _FAMILIES:
         if any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes):
             return family

@@ -69,8 +69,10 @@ def is_jwt_relay_path(path: str) -> bool:
 async def relay_headers(request: Request) -> list[tuple[str, str]]:
     """The request's end-to-end headers; a JWT caller's credential swapped for their managed key on
     the inference routes (the JWT is dropped, never forwarded)."""
+    if not is_jwt_relay_path(request.url.path):  # the admin UI's public paths have no principal at all
+        return forwardable_headers(request.headers.items())
     principal = principal_of(request)
-    if principal.type != "jwt" or not is_jwt_relay_path(request.url.path):
+    if principal.type != "jwt":
         return forwardable_headers(request.headers.items())
     headers = forwardable_headers(request.headers.items(), drop=CREDENTIAL_HEADERS)
     return [*headers, ("authorization", await upstream_authorization(request, principal))]
