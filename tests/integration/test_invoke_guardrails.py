@@ -236,3 +236,14 @@ def test_a_bedrock_guardrail_answers_with_bedrocks_blocked_message(bedrock):
         {"name": "Secrets", "type": "DENY", "action": "BLOCKED", "detected": True}
     ]
     assert invoke(bedrock, "tell me a plan", guard)[ACTION] == "NONE"
+
+
+def test_a_guardrail_in_passthrough_mode_is_an_intervention_too(bedrock):
+    quiet = {"guardrailIdentifier": "gr0test0quiet", "guardrailVersion": "2"}
+    message = invoke(bedrock, "the topsecret plan", quiet)
+    assert message["content"] == [{"type": "text", "text": BEDROCK_BLOCKED_MESSAGE}]
+    assert message[ACTION] == "INTERVENED"
+    events = stream_events(bedrock, "the topsecret plan", quiet)
+    assert (stream_text(events), events[-1][ACTION]) == (BEDROCK_BLOCKED_MESSAGE, "INTERVENED")
+    passed = invoke(bedrock, "the plan", quiet)
+    assert (passed["content"][0]["text"], passed[ACTION]) == ("Echo: the plan", "NONE")

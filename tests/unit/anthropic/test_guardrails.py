@@ -14,6 +14,7 @@ from gateway.anthropic.guardrails import (
     blocked_message,
     invoke_guardrail_request,
     invoke_trace,
+    passthrough_intervention,
     verdict_fields,
 )
 from gateway.anthropic.stream import InvokeStreamEncoder, message_events
@@ -135,3 +136,19 @@ def test_boto3_reads_the_verdict_on_the_streams_last_event_only():
     assert events[-1]["type"] == "message_stop" and events[-1][ACTION_KEY] == "INTERVENED"
     assert events[-1][TRACE_KEY] == verdict[TRACE_KEY]
     assert all(ACTION_KEY not in event for event in events[:-1])
+
+
+def test_only_litellms_own_passthrough_answer_is_taken_for_a_block():
+    quiet = resolve_guardrails(
+        GuardrailRequest("quiet", "1", False),
+        {},
+        {"quiet": LiteLLMGuardrail("quiet", frozenset({"pre_call"}), passthrough=True)},
+    )
+    built = {"type": "message", "content": [{"type": "text", "text": "Sorry."}], "stop_reason": "end_turn"}
+    assert passthrough_intervention(quiet, Headers({}), built) == Intervention("quiet", "Sorry.", False, {})
+    processed = Headers({"x-litellm-call-id": "c1"})  # an answer LiteLLM processed, without the applied header
+    assert passthrough_intervention(quiet, processed, built) is None
+    assert passthrough_intervention(quiet, Headers({"x-litellm-applied-guardrails": "quiet"}), built) is None
+    two_blocks = {**built, "content": [*built["content"], {"type": "text", "text": "more"}]}
+    assert passthrough_intervention(quiet, Headers({}), two_blocks) is None
+    assert passthrough_intervention(resolved("block-prompt", trace=False), Headers({}), built) is None

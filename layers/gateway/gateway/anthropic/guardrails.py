@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gateway.converse.guardrails import (
+    APPLIED_HEADER,
     GuardrailRequest,
     Intervention,
     ResolvedGuardrails,
@@ -64,6 +65,26 @@ def _check_body_config(value: Any, *, stream: bool) -> None:
     mode = value.get("streamProcessingMode")
     if mode is not None and mode not in _STREAM_MODES:
         raise validation(f"{BODY_CONFIG_KEY}.streamProcessingMode must be one of {', '.join(_STREAM_MODES)}")
+
+
+def passthrough_intervention(
+    guardrails: ResolvedGuardrails, headers: Mapping[str, str], message: dict
+) -> Intervention | None:
+    """The block of a guardrail in passthrough mode (``disable_exception_on_block``), which LiteLLM's
+    ``/v1/messages`` answers with a message it builds itself (``ModifyResponseException``): one text
+    block, the guardrail's message, and neither the applied-guardrails header nor any other header of
+    an answer LiteLLM processed (``x-litellm-call-id``). Anything else is not a block."""
+    if not guardrails.passthrough or headers.get("x-litellm-call-id") is not None:
+        return None
+    applied = {g.strip() for g in (headers.get(APPLIED_HEADER) or "").split(",")}
+    missing = [name for name in guardrails.names if name not in applied]
+    content = message.get("content")
+    if not missing or not isinstance(content, list) or len(content) != 1 or not isinstance(content[0], dict):
+        return None
+    text = content[0].get("text")
+    if content[0].get("type") != "text" or not isinstance(text, str) or not text:
+        return None
+    return Intervention(", ".join(missing), text, False, {})
 
 
 def invoke_trace(guardrails: ResolvedGuardrails, intervention: Intervention | None = None) -> dict | None:

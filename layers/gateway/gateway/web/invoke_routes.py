@@ -22,6 +22,7 @@ from gateway.anthropic.guardrails import (
     TRACE_KEY,
     blocked_message,
     invoke_guardrail_request,
+    passthrough_intervention,
     verdict_fields,
 )
 from gateway.anthropic.request import MessagesCall, invoke_to_messages
@@ -30,7 +31,7 @@ from gateway.bedrock_ids import invalid_model_id, resolve_model_id
 from gateway.chat.service import litellm_headers
 from gateway.chat.sse import parse_chunk, sse_data
 from gateway.converse.eventstream import CONTENT_TYPE
-from gateway.converse.guardrails import ResolvedGuardrails
+from gateway.converse.guardrails import GuardrailIntervened, ResolvedGuardrails
 from gateway.errors import ErrorKind, GatewayError, upstream_error
 from gateway.jsonbytes import json_bytes
 from gateway.web.requests import principal_of, read_json_object, upstream_authorization
@@ -81,6 +82,12 @@ async def _send(request: Request, invocation: _Invocation, *, stream: bool) -> h
         raise upstream_error(upstream.status_code, content)
     if invocation.guardrails is not None:
         try:
+            if not stream:  # a passthrough guardrail's block (such guardrails never stream: whole_answer_first)
+                passthrough = passthrough_intervention(
+                    invocation.guardrails, upstream.headers, _message(upstream.content)
+                )
+                if passthrough is not None:
+                    raise GuardrailIntervened(passthrough)
             invocation.guardrails.check_applied(upstream.headers)
         except GatewayError:
             await upstream.aclose()
