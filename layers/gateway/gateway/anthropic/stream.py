@@ -3,9 +3,9 @@
 Each Anthropic event (``message_start``, ``content_block_delta``, …) travels as one event-stream
 ``chunk`` event whose JSON payload is ``{"bytes": "<base64 of the event's JSON>"}``. Bedrock adds
 ``amazon-bedrock-invocationMetrics`` (input/output token counts, invocation and first-byte latency in
-ms) to the ``message_stop`` event; so does this encoder. A failure becomes an exception frame whose
-name is a member of Bedrock's ``ResponseStream`` (``throttlingException``…), which botocore raises as
-``EventStreamError`` and the Anthropic SDKs as their API error with that type.
+ms) and a guardrail's verdict to the ``message_stop`` event; so does this encoder. A failure becomes an
+exception frame whose name is a member of Bedrock's ``ResponseStream`` (``throttlingException``…),
+which botocore raises as ``EventStreamError`` and the Anthropic SDKs as their API error with that type.
 """
 
 from __future__ import annotations
@@ -62,8 +62,10 @@ def error_of_event(event: dict) -> GatewayError:
 class InvokeStreamEncoder:
     """Frames for one stream, in order; keeps the usage and timings for the invocation metrics."""
 
-    def __init__(self, started: float | None = None) -> None:
+    def __init__(self, started: float | None = None, final_fields: dict | None = None) -> None:
         self.started = time.monotonic() if started is None else started
+        #: added to ``message_stop`` next to the metrics (a guardrail's verdict, as Bedrock sends it)
+        self.final_fields = final_fields or {}
         self.first_byte: float | None = None
         self.input_tokens = 0
         self.output_tokens = 0
@@ -84,7 +86,7 @@ class InvokeStreamEncoder:
             self._count(event.get("usage"))
         elif kind == "message_stop":
             self.stopped = True
-            event = {**event, METRICS_KEY: self.metrics()}
+            event = {**event, **self.final_fields, METRICS_KEY: self.metrics()}
         return chunk_frame(event)
 
     def metrics(self) -> dict[str, int]:
