@@ -6,7 +6,8 @@ same database with two workers, the stack's default on a 2-vCPU task, ``NUM_WORK
 OpenAI → LiteLLM → fake · 4 gateway Converse → LiteLLM → fake · 5 rows 3/4 continuing a stored
 session (history load + append) · 6 the middleware alone → fake (LiteLLM bypassed: our own cost) ·
 7 the Responses API, a chained turn (``previous_response_id``) against a stateless one
-(``store: false``), see ``bench.responses``.
+(``store: false``), see ``bench.responses`` · 8 gateway InvokeModel (Anthropic Messages bodies, as
+Claude Code and ``AnthropicBedrock`` send them) → LiteLLM's ``/v1/messages`` → fake, against row 4.
 Then the Lambda entry modules' import time (cold-start cost) and package size against their budgets,
 on a Lambda-like virtualenv (``bench.footprint``).
 Ratios compare rows measured in this same run. Results: a table on stdout and JSON in
@@ -22,6 +23,7 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -45,6 +47,21 @@ def converse_body(session: str | None = None) -> bytes:
     body: dict = {"messages": [{"role": "user", "content": [{"text": "benchmark me please"}]}]}
     if session:
         body["additionalModelRequestFields"] = {"session_id": session}
+    return json.dumps(body).encode()
+
+
+#: The invoke rows' model: LiteLLM's ``/v1/messages`` reaches it over chat completions (``hosted_vllm/``);
+#: it sends ``openai/*`` models to the Responses API, which the fake upstream does not serve.
+INVOKE_MODEL = "fake-chat"
+
+
+def invoke_body() -> bytes:
+    """An Anthropic Messages body as ``AnthropicBedrock`` and Claude Code send it to InvokeModel."""
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "benchmark me please"}],
+    }
     return json.dumps(body).encode()
 
 
@@ -94,6 +111,7 @@ async def measure(urls: dict[str, str], key: str, requests: dict[int, int], repe
     auth = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
     chat = "/v1/chat/completions"
     converse = "/bedrock/model/fake/converse"
+    invoke = f"/bedrock/model/{INVOKE_MODEL}/invoke"
     sessions = new_sessions(urls["gateway_history"], key, 200)
     chains = responses.Chains(urls["gateway_history"], key, (requests[1] + responses.WARMUP) * repeats)
     responses_url = urls["gateway_history"] + responses.PATH
@@ -116,6 +134,9 @@ async def measure(urls: dict[str, str], key: str, requests: dict[int, int], repe
         ("6 middleware only → fake (stream)", urls["middleware_only"] + chat, lambda i: openai_body(True), True),
         ("7 gateway Responses, stateless", responses_url, responses.stateless_body, False),
         ("7 gateway Responses, chained", responses_url, chains.body, False),
+        ("8 gateway InvokeModel", urls["gateway"] + invoke, lambda i: invoke_body(), False),
+        ("8 gateway InvokeModel (stream)", urls["gateway"] + invoke + "-with-response-stream",
+         lambda i: invoke_body(), True),
     ]  # fmt: skip
     results = []
     for repeat in range(repeats):
@@ -169,7 +190,22 @@ def report(results: list[dict]) -> dict:
         "responses_chain_added_p50_ms_c1": diff(
             "7 gateway Responses, chained", "7 gateway Responses, stateless", 1, "p50_ms"
         ),
+        **invoke_vs_converse(ratio),
     }
+
+
+def invoke_vs_converse(ratio: Callable[[str, str, int, str], float]) -> dict[str, float]:
+    """Row 8 against row 4: the invoke routes' cost next to Converse's, sync and stream, c1 and c16."""
+    sync, stream = (
+        ("8 gateway InvokeModel", "4 gateway Converse"),
+        ("8 gateway InvokeModel (stream)", "4 gateway Converse (stream)"),
+    )
+    pairs = [
+        ("invoke_vs_converse", sync, "p50"), ("invoke_vs_converse", sync, "p99"),
+        ("invoke_stream_vs_converse_stream", stream, "p50"), ("invoke_stream_vs_converse_stream", stream, "p99"),
+        ("invoke_stream_vs_converse_stream", stream, "ttfb_p50"),
+    ]  # fmt: skip
+    return {f"{name}_{metric}_c{c}": ratio(*rows, c, f"{metric}_ms") for name, rows, metric in pairs for c in (1, 16)}
 
 
 def print_table(results: list[dict]) -> None:
