@@ -89,7 +89,8 @@ def tool_round_trip(client: anthropic.AnthropicBedrock, model: str, text: str) -
         return
     results = []
     for call in calls:
-        result = get_weather(**call.input) if call.name == "get_weather" else f"unknown tool {call.name}"
+        arguments = call.input if isinstance(call.input, dict) else {}
+        result = get_weather(str(arguments.get("city", ""))) if call.name == "get_weather" else f"no tool {call.name}"
         print(f"tool call: {call.name}({call.input}) -> {result}")
         results.append({"type": "tool_result", "tool_use_id": call.id, "content": result})
     messages += [
