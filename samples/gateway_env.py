@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:
+    import anthropic
     import openai
     from botocore.client import BaseClient
     from botocore.exceptions import ClientError
@@ -78,7 +79,7 @@ def client_error_message(exc: ClientError) -> str:
     return f"{error.get('Code')} (HTTP {status}): {error.get('Message')}"
 
 
-def error_message(exc: openai.APIStatusError) -> str:
+def error_message(exc: openai.APIStatusError | anthropic.APIStatusError) -> str:
     """The gateway's own error message (the SDK's ``message`` repeats the whole body)."""
     body = exc.body if isinstance(exc.body, dict) else {}
     return str(body.get("message") or exc.message)

@@ -6,7 +6,11 @@ same database with two workers, the stack's default on a 2-vCPU task, ``NUM_WORK
 OpenAI → LiteLLM → fake · 4 gateway Converse → LiteLLM → fake · 5 rows 3/4 continuing a stored
 session (history load + append) · 6 the middleware alone → fake (LiteLLM bypassed: our own cost) ·
 7 the Responses API, a chained turn (``previous_response_id``) against a stateless one
-(``store: false``), see ``bench.responses``.
+(``store: false``), see ``bench.responses`` · 8 gateway InvokeModel (Anthropic Messages bodies, as
+Claude Code and ``AnthropicBedrock`` send them) → LiteLLM's ``/v1/messages`` → fake, against row 4, with
+LiteLLM's ``/v1/messages`` called directly as its baseline, and the middleware alone on the invoke
+routes (its ``/v1/messages`` call answered by the fake's Anthropic-format stand-in) against that
+stand-in called directly: the invoke routes' own cost, as row 6 is the chat route's.
 Then the Lambda entry modules' import time (cold-start cost) and package size against their budgets,
 on a Lambda-like virtualenv (``bench.footprint``).
 Ratios compare rows measured in this same run. Results: a table on stdout and JSON in
@@ -22,6 +26,7 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -45,6 +50,32 @@ def converse_body(session: str | None = None) -> bytes:
     body: dict = {"messages": [{"role": "user", "content": [{"text": "benchmark me please"}]}]}
     if session:
         body["additionalModelRequestFields"] = {"session_id": session}
+    return json.dumps(body).encode()
+
+
+#: The invoke rows' model: LiteLLM's ``/v1/messages`` reaches it over chat completions (``hosted_vllm/``);
+#: it sends ``openai/*`` models to the Responses API, which the fake upstream does not serve.
+INVOKE_MODEL = "fake-chat"
+
+
+def invoke_body() -> bytes:
+    """An Anthropic Messages body as ``AnthropicBedrock`` and Claude Code send it to InvokeModel."""
+    body = {
+        "anthropic_version": "bedrock-2023-05-31",
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "benchmark me please"}],
+    }
+    return json.dumps(body).encode()
+
+
+def messages_body(stream: bool) -> bytes:
+    """The same request as LiteLLM's own ``/v1/messages`` takes it (row 8's baseline, LiteLLM alone)."""
+    body = {
+        "model": INVOKE_MODEL,
+        "max_tokens": 100,
+        "messages": [{"role": "user", "content": "benchmark me please"}],
+        "stream": stream,
+    }
     return json.dumps(body).encode()
 
 
@@ -72,6 +103,12 @@ def start(args) -> tuple[LocalStack, Child, dict[str, str]]:
             "middleware_only": stack.start_middleware(
                 "mw-direct", free_port(), env_overrides={"HISTORY_ENABLED": "false", "LITELLM_BASE_URL": fake_url}
             ),
+            # the invoke route's own cost: its /v1/messages call goes to the fake's Anthropic-format stand-in
+            "middleware_only_anthropic": stack.start_middleware(
+                "mw-direct-anthropic",
+                free_port(),
+                env_overrides={"HISTORY_ENABLED": "false", "LITELLM_BASE_URL": f"{fake_url}/anthropic"},
+            ),
         }
     except BaseException:  # nothing may outlive a failed or interrupted start
         stack.stop()
@@ -94,6 +131,8 @@ async def measure(urls: dict[str, str], key: str, requests: dict[int, int], repe
     auth = {"Authorization": f"Bearer {key}", "content-type": "application/json"}
     chat = "/v1/chat/completions"
     converse = "/bedrock/model/fake/converse"
+    invoke = f"/bedrock/model/{INVOKE_MODEL}/invoke"
+    invoke_stream = invoke + "-with-response-stream"
     sessions = new_sessions(urls["gateway_history"], key, 200)
     chains = responses.Chains(urls["gateway_history"], key, (requests[1] + responses.WARMUP) * repeats)
     responses_url = urls["gateway_history"] + responses.PATH
@@ -116,6 +155,20 @@ async def measure(urls: dict[str, str], key: str, requests: dict[int, int], repe
         ("6 middleware only → fake (stream)", urls["middleware_only"] + chat, lambda i: openai_body(True), True),
         ("7 gateway Responses, stateless", responses_url, responses.stateless_body, False),
         ("7 gateway Responses, chained", responses_url, chains.body, False),
+        ("8 direct → fake /v1/messages", urls["fake"] + "/anthropic/v1/messages",
+         lambda i: messages_body(False), False),
+        ("8 direct → fake /v1/messages (stream)", urls["fake"] + "/anthropic/v1/messages",
+         lambda i: messages_body(True), True),
+        ("8 middleware → fake, invoke", urls["middleware_only_anthropic"] + invoke,
+         lambda i: invoke_body(), False),
+        ("8 middleware → fake, invoke (stream)", urls["middleware_only_anthropic"] + invoke_stream,
+         lambda i: invoke_body(), True),
+        ("8 LiteLLM /v1/messages → fake", urls["litellm"] + "/v1/messages", lambda i: messages_body(False), False),
+        ("8 LiteLLM /v1/messages → fake (stream)", urls["litellm"] + "/v1/messages",
+         lambda i: messages_body(True), True),
+        ("8 gateway InvokeModel", urls["gateway"] + invoke, lambda i: invoke_body(), False),
+        ("8 gateway InvokeModel (stream)", urls["gateway"] + invoke_stream,
+         lambda i: invoke_body(), True),
     ]  # fmt: skip
     results = []
     for repeat in range(repeats):
@@ -169,7 +222,40 @@ def report(results: list[dict]) -> dict:
         "responses_chain_added_p50_ms_c1": diff(
             "7 gateway Responses, chained", "7 gateway Responses, stateless", 1, "p50_ms"
         ),
+        **invoke_vs_converse(ratio, diff),
     }
+
+
+def invoke_vs_converse(
+    ratio: Callable[[str, str, int, str], float], diff: Callable[[str, str, int, str], float]
+) -> dict[str, float]:
+    """Row 8 against row 4: the invoke routes' cost next to Converse's, sync and stream, c1 and c16; and what
+    each adds to LiteLLM alone (invoke: over LiteLLM's ``/v1/messages``; Converse: over chat completions)."""
+    sync, stream = (
+        ("8 gateway InvokeModel", "4 gateway Converse"),
+        ("8 gateway InvokeModel (stream)", "4 gateway Converse (stream)"),
+    )
+    pairs = [
+        ("invoke_vs_converse", sync, "p50"), ("invoke_vs_converse", sync, "p99"),
+        ("invoke_stream_vs_converse_stream", stream, "p50"), ("invoke_stream_vs_converse_stream", stream, "p99"),
+        ("invoke_stream_vs_converse_stream", stream, "ttfb_p50"),
+    ]  # fmt: skip
+    ratios = {f"{name}_{metric}_c{c}": ratio(*rows, c, f"{metric}_ms") for name, rows, metric in pairs for c in (1, 16)}
+    added = [
+        ("invoke_added_p50_ms_c1", "8 gateway InvokeModel", "8 LiteLLM /v1/messages → fake", "p50_ms"),
+        ("converse_added_p50_ms_c1", "4 gateway Converse", "2 LiteLLM → fake", "p50_ms"),
+        ("invoke_stream_added_ttfb_p50_ms_c1", "8 gateway InvokeModel (stream)",
+         "8 LiteLLM /v1/messages → fake (stream)", "ttfb_p50_ms"),
+        ("converse_stream_added_ttfb_p50_ms_c1", "4 gateway Converse (stream)",
+         "2 LiteLLM → fake (stream)", "ttfb_p50_ms"),
+        ("middleware_added_invoke_p50_ms_c1", "8 middleware → fake, invoke", "8 direct → fake /v1/messages",
+         "p50_ms"),
+        ("middleware_added_invoke_p99_ms_c1", "8 middleware → fake, invoke", "8 direct → fake /v1/messages",
+         "p99_ms"),
+        ("middleware_added_invoke_ttfb_p50_ms_c1", "8 middleware → fake, invoke (stream)",
+         "8 direct → fake /v1/messages (stream)", "ttfb_p50_ms"),
+    ]  # fmt: skip
+    return {**ratios, **{name: diff(a, b, 1, metric) for name, a, b, metric in added}}
 
 
 def print_table(results: list[dict]) -> None:
@@ -194,7 +280,7 @@ def main() -> int:
     args = parser.parse_args()
     started = time.monotonic()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run the clean-up below on `kill`/timeout too
-    print("starting fake upstream, PostgreSQL, DynamoDB emulator, two LiteLLM proxies and three middleware instances …")
+    print("starting fake upstream, PostgreSQL, DynamoDB emulator, two LiteLLM proxies and four middleware instances …")
     stack, fake, urls = start(args)
     try:
         results = asyncio.run(

@@ -125,6 +125,38 @@ def test_openai_chat_sample(sample_env):
     assert len(ids) == 2 and ids[0] == ids[1] != "None"
 
 
+# --- the Anthropic SDK's Bedrock client (InvokeModel routes) -----------------------------------------
+
+USAGE = re.compile(r"^usage: (\d+) in \+ (\d+) out = (\d+) tokens$", re.M)
+
+
+def test_anthropic_bedrock_sample(sample_env):
+    # fake-chat: LiteLLM's /v1/messages reaches it over chat completions (it sends `openai/*` models,
+    # such as `fake`, to the Responses API, which the fake upstream does not serve)
+    out = succeeded(run_script(SAMPLES / "anthropic_bedrock.py", {**sample_env, "MODEL_ID": "fake-chat"}))
+    assert "answer: Echo: Hello, how are you?" in out
+    assert "answer: Echo: Tell me a short story." in out  # streamed
+    assert "tool call: get_weather({'city': 'test'}) -> 21 C and sunny in test" in out
+    assert "answer: Tool said: 21 C and sunny in test" in out  # the tool result reached the model
+    assert out.count("stop reason: end_turn") == 3
+    usage = [tuple(map(int, m)) for m in USAGE.findall(out)]
+    assert len(usage) == 3 and all(i + o == t and i > 0 and o > 0 for i, o, t in usage)
+
+
+def test_anthropic_bedrock_sample_with_its_default_model(gateway_url, user_key):
+    """No MODEL_ID: ``mock-gpt``, LiteLLM's offline mock (what ``make local`` serves), which calls no tool."""
+    out = succeeded(run_script(SAMPLES / "anthropic_bedrock.py", {"API_ENDPOINT": gateway_url, "API_KEY": user_key}))
+    assert out.count("answer: Hello from the mock.") == 2
+    assert "answer (the model called no tool): Hello from the mock." in out
+
+
+def test_anthropic_bedrock_sample_fails_clearly_with_a_bad_key(sample_env):
+    result = run_script(SAMPLES / "anthropic_bedrock.py", {**sample_env, "API_KEY": "sk-not-a-key"})
+    assert result.returncode != 0
+    assert "error: HTTP 401: " in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 # --- chat history -----------------------------------------------------------------------------------
 
 
