@@ -20,6 +20,7 @@ from devstack.prisma import DatabaseModeUnavailable
 from devstack.processes import Child, free_port, http_ok, wait_until
 from devstack.stack import REPO_ROOT, LocalStack, StackOptions
 from tests.support.fake_bedrock_agent import FakeBedrockAgent
+from tests.support.oidc_issuer import OidcIssuer
 from tests.support.tls import self_signed_loopback_cert
 
 TEST_CONFIG = Path(__file__).with_name("litellm-test-config.yaml")
@@ -72,6 +73,13 @@ def stack(tmp_path_factory, fake_upstream: str, bedrock_agent: FakeBedrockAgent)
         yield local
     finally:
         local.stop()
+
+
+@pytest.fixture(scope="module")
+def idp() -> Iterator[OidcIssuer]:
+    """A local OIDC issuer (Okta's role): the JWKS the gateway fetches and the tokens tests present."""
+    with OidcIssuer() as issuer:
+        yield issuer
 
 
 @pytest.fixture(scope="session")

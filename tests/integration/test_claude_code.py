@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -61,12 +60,6 @@ def test_claude_code_gets_its_answer_with_a_gateway_key(claude, gateway_url, use
     assert result["is_error"] is False and result["subtype"] == "success"
     assert result["result"] == ANSWER
     assert result["usage"]["output_tokens"] > 0
-
-
-@pytest.fixture(scope="module")
-def idp() -> Iterator[OidcIssuer]:
-    with OidcIssuer() as issuer:
-        yield issuer
 
 
 @pytest.fixture(scope="module")

@@ -218,12 +218,6 @@ def test_gateway_routes_accept_the_key_headers_and_act_for_that_key(gateway_url,
 
 
 @pytest.fixture(scope="module")
-def idp() -> Iterator[OidcIssuer]:
-    with OidcIssuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture(scope="module")
 def okta_url(stack: LocalStack, idp: OidcIssuer) -> str:
     return stack.start_middleware(
         "middleware-identity-okta", free_port(), env_overrides={"OKTA_ISSUER": idp.issuer, **OKTA}

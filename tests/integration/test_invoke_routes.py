@@ -300,12 +300,6 @@ def test_spend_lands_on_the_callers_key_and_user(gateway_url, master_key, litell
 
 
 @pytest.fixture(scope="module")
-def idp() -> Iterator[OidcIssuer]:
-    with OidcIssuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture(scope="module")
 def okta_url(stack: LocalStack, idp: OidcIssuer) -> str:
     return stack.start_middleware(
         "middleware-invoke-okta", free_port(), env_overrides={"OKTA_ISSUER": idp.issuer, "OKTA_AUDIENCE": idp.audience}

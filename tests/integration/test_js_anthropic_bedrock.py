@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,12 +80,6 @@ STEPS = ("create=hello from js", "stream=stream this from js", "tool_use=Weather
 
 def test_create_stream_and_tool_use_with_a_gateway_key(node, gateway_url, user_key):
     assert_a_users_answers(run_js(node, gateway_url, user_key, *STEPS))
-
-
-@pytest.fixture(scope="module")
-def idp() -> Iterator[OidcIssuer]:
-    with OidcIssuer() as issuer:
-        yield issuer
 
 
 @pytest.fixture(scope="module")

@@ -40,12 +40,6 @@ CHAT = {"model": "fake", "messages": [{"role": "user", "content": "hi from okta"
 
 
 @pytest.fixture(scope="module")
-def idp() -> Iterator[OidcIssuer]:
-    with OidcIssuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture(scope="module")
 def okta_url(stack: LocalStack, idp: OidcIssuer) -> str:
     return stack.start_middleware(
         "middleware-okta", free_port(), env_overrides={"OKTA_ISSUER": idp.issuer, **OKTA_DEFAULTS}

@@ -25,12 +25,6 @@ from tests.support.oidc_issuer import OidcIssuer
 
 
 @pytest.fixture(scope="module")
-def idp() -> Iterator[OidcIssuer]:
-    with OidcIssuer() as issuer:
-        yield issuer
-
-
-@pytest.fixture(scope="module")
 def url(stack: LocalStack, idp: OidcIssuer) -> str:
     env = {"OKTA_ISSUER": idp.issuer, **OKTA_DEFAULTS, "BEDROCK_MODEL_ALIASES": json.dumps({"*claude-*": "mock-gpt"})}
     return stack.start_middleware("middleware-okta-relays", free_port(), env_overrides=env)

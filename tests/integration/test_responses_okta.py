@@ -7,7 +7,6 @@ import openai
 import pytest
 
 from tests.integration.test_okta import (  # noqa: F401 (fixtures)
-    idp,
     litellm,
     managed_key_row,
     new_sub,

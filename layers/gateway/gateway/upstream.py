@@ -36,6 +36,18 @@ def forwardable_headers(headers: Iterable[tuple[str, str]], drop: Iterable[str] 
     return [(k, v) for k, v in headers if k.lower() not in dropped]
 
 
+async def stream_lines(response: httpx.Response) -> AsyncIterator[str]:
+    """A streamed upstream body's lines; a connection lost mid-stream becomes a gateway error (which the
+    streaming routes turn into an error frame or event)."""
+    try:
+        async for line in response.aiter_lines():
+            yield line
+    except httpx.TimeoutException:
+        raise GatewayError(ErrorKind.TIMEOUT, "the model stream stalled") from None
+    except httpx.HTTPError:
+        raise GatewayError(ErrorKind.UPSTREAM_UNREACHABLE, "the model stream broke off") from None
+
+
 class LiteLLMClient:
     """Async HTTP client for the LiteLLM proxy."""
 

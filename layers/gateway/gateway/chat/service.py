@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import anyio.to_thread
-import httpx
 
 from gateway.chat.accumulate import ReplyAccumulator
 from gateway.chat.sse import DONE, parse_chunk, sse_data
@@ -25,7 +24,7 @@ from gateway.history.store import HistoryStore, SessionTurn
 from gateway.identity.principal import Principal
 from gateway.jsonbytes import json_bytes
 from gateway.prompts import PromptResolver, apply_prompt
-from gateway.upstream import LiteLLMClient
+from gateway.upstream import LiteLLMClient, stream_lines
 
 CHAT_PATH = "/v1/chat/completions"
 INSTRUCTION_ROLES = frozenset({"system", "developer"})
@@ -220,7 +219,7 @@ class ChatStream:
         """
         failed = done = False
         try:
-            async for data in sse_data(_lines(self._response)):
+            async for data in sse_data(stream_lines(self._response)):
                 if done or data == DONE:
                     # read to the end rather than stop here: a fully read response returns its
                     # keep-alive connection to the pool (a half-read one would be closed)
@@ -238,14 +237,3 @@ class ChatStream:
             yield DONE, None
         finally:
             await self._response.aclose()
-
-
-async def _lines(response) -> AsyncIterator[str]:
-    """Upstream lines; a connection lost mid-stream becomes a gateway error (an error frame/event)."""
-    try:
-        async for line in response.aiter_lines():
-            yield line
-    except httpx.TimeoutException:
-        raise GatewayError(ErrorKind.TIMEOUT, "the model stream stalled") from None
-    except httpx.HTTPError:
-        raise GatewayError(ErrorKind.UPSTREAM_UNREACHABLE, "the model stream broke off") from None

@@ -37,7 +37,7 @@ from gateway.log import logger
 from gateway.responses.ids import conversation_id, ephemeral_response_id, mint_response_id, parse_conversation_id
 from gateway.responses.items import input_items, items_to_messages, messages_to_input
 from gateway.responses.state import Conversations, ResponseStore, not_found, record_items
-from gateway.upstream import LiteLLMClient
+from gateway.upstream import LiteLLMClient, stream_lines
 
 RESPONSES_PATH = "/v1/responses"
 _GATEWAY_FIELDS = ("previous_response_id", "conversation", "store")
@@ -276,7 +276,7 @@ class ResponseStream:
     async def events(self) -> AsyncIterator[bytes]:
         sequence = 0
         try:
-            async for data in sse_data(_lines(self._response)):
+            async for data in sse_data(stream_lines(self._response)):
                 if data == DONE:
                     yield b"data: [DONE]\n\n"
                     continue
@@ -300,13 +300,3 @@ class ResponseStream:
                              "param": error["param"], "sequence_number": sequence + 1})  # fmt: skip
         finally:
             await self._response.aclose()
-
-
-async def _lines(response: httpx.Response) -> AsyncIterator[str]:
-    try:
-        async for line in response.aiter_lines():
-            yield line
-    except httpx.TimeoutException:
-        raise GatewayError(ErrorKind.TIMEOUT, "the model stream stalled") from None
-    except httpx.HTTPError:
-        raise GatewayError(ErrorKind.UPSTREAM_UNREACHABLE, "the model stream broke off") from None

@@ -34,6 +34,7 @@ from gateway.converse.eventstream import CONTENT_TYPE
 from gateway.converse.guardrails import GuardrailIntervened, ResolvedGuardrails
 from gateway.errors import ErrorKind, GatewayError, upstream_error
 from gateway.jsonbytes import json_bytes
+from gateway.upstream import stream_lines
 from gateway.web.requests import principal_of, read_json_object, upstream_authorization
 from gateway.web.responses import JSONBody
 
@@ -162,7 +163,7 @@ async def _frames(upstream: httpx.Response, encoder: InvokeStreamEncoder) -> Asy
     """One frame per upstream event, as it arrives; a failure ends the stream with an exception frame."""
     try:
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
-            async for data in sse_data(_lines(upstream)):
+            async for data in sse_data(stream_lines(upstream)):
                 event = parse_chunk(data)
                 if event is not None and isinstance(event.get("type"), str):
                     yield encoder.feed(event)
@@ -187,13 +188,3 @@ def _message(content: bytes) -> dict:
     if message is None or message.get("type") != "message":
         raise GatewayError(ErrorKind.MODEL_ERROR, "the model returned an answer the gateway cannot read")
     return message
-
-
-async def _lines(response: httpx.Response) -> AsyncIterator[str]:
-    try:
-        async for line in response.aiter_lines():
-            yield line
-    except httpx.TimeoutException:
-        raise GatewayError(ErrorKind.TIMEOUT, "the model stream stalled") from None
-    except httpx.HTTPError:
-        raise GatewayError(ErrorKind.UPSTREAM_UNREACHABLE, "the model stream broke off") from None
