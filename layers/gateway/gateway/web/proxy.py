@@ -20,7 +20,7 @@ from starlette.responses import Response, StreamingResponse
 from gateway.errors import ErrorKind, GatewayError, upstream_error
 from gateway.identity.credentials import CREDENTIAL_HEADERS
 from gateway.upstream import forwardable_headers
-from gateway.web.requests import principal_of, upstream_authorization
+from gateway.web.requests import upstream_authorization
 
 #: LiteLLM's inference routes (and everything below them) on which a JWT acts through the managed key.
 JWT_RELAY_PREFIXES = (
@@ -68,9 +68,10 @@ def is_jwt_relay_path(path: str) -> bool:
 
 async def relay_headers(request: Request) -> list[tuple[str, str]]:
     """The request's end-to-end headers; a JWT caller's credential swapped for their managed key on
-    the inference routes (the JWT is dropped, never forwarded)."""
-    principal = principal_of(request)
-    if principal.type != "jwt" or not is_jwt_relay_path(request.url.path):
+    the inference routes (the JWT is dropped, never forwarded). The admin UI's public requests
+    (``ui_access``) have no principal and carry no credential."""
+    principal = request.scope.get("state", {}).get("principal")
+    if principal is None or principal.type != "jwt" or not is_jwt_relay_path(request.url.path):
         return forwardable_headers(request.headers.items())
     headers = forwardable_headers(request.headers.items(), drop=CREDENTIAL_HEADERS)
     return [*headers, ("authorization", await upstream_authorization(request, principal))]
