@@ -26,9 +26,9 @@ from gateway.web.errors import error_response
 from gateway.web.ui_access import (
     UiRequest,
     classify,
-    identity_encoding,
     relative_locations,
     ui_disabled,
+    whole_and_plain,
     without_credentials,
 )
 
@@ -74,7 +74,7 @@ class AuthMiddleware:
             prefix = gw.settings.ui_path_prefix
             relayed = without_credentials(scope)
             if prefix:
-                relayed = identity_encoding(relayed)
+                relayed = whole_and_plain(relayed)
             head = scope["method"] == "HEAD"
             locations = relative_locations(send, gw.settings.litellm_base_url, prefix, scope["path"], head=head)
             await self.app(relayed, receive, locations)

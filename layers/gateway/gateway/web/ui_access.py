@@ -119,9 +119,9 @@ _PREFIXED_PATHS = re.compile(
 DISCOVERY_PATH = "/litellm/.well-known/litellm-ui-config"
 
 
-def identity_encoding(scope: Scope) -> Scope:
-    """``scope`` asking LiteLLM for an uncompressed answer (its text is rewritten on the way back)."""
-    headers = [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]
+def whole_and_plain(scope: Scope) -> Scope:
+    """``scope`` asking LiteLLM for the whole file, uncompressed: its text is rewritten on the way back."""
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"accept-encoding", b"range", b"if-range")]
     return {**scope, "headers": [*headers, (b"accept-encoding", b"identity")]}
 
 
@@ -142,7 +142,7 @@ def with_prefix(body: bytes, prefix: str, path: str) -> bytes:
 def _rewritable(headers: list[tuple[bytes, bytes]]) -> bool:
     values = {k.lower(): v.decode("latin-1").lower() for k, v in headers}
     if values.get(b"content-encoding", "identity") != "identity":
-        return False  # identity was asked for (:func:`identity_encoding`); anything else passes as it came
+        return False  # identity was asked for (:func:`whole_and_plain`); anything else passes as it came
     return values.get(b"content-type", "").startswith(_TEXT_TYPES)
 
 
@@ -174,7 +174,7 @@ def relative_locations(
                 for name, value in message.get("headers", [])
             ]
             message = {**message, "headers": headers}
-            if prefix and _rewritable(headers):
+            if prefix and message["status"] not in (204, 304) and _rewritable(headers):  # 204/304: no body
                 held.append(message)
                 return
         elif message["type"] == "http.response.body" and held:
@@ -183,7 +183,7 @@ def relative_locations(
                 return
             start, *parts = held
             body = with_prefix(b"".join(part.get("body", b"") for part in parts), prefix, path)
-            headers = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
+            headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"accept-ranges")]
             if not head:  # a HEAD answer has no body to measure
                 headers.append((b"content-length", str(len(body)).encode()))
             await send({**start, "headers": headers})
