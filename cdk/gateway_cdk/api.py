@@ -120,10 +120,20 @@ UI_ROUTES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("/sso/callback", ("GET",)),
 )
 #: UI routes whose public methods go straight to the ALB: the UI's scripts, styles and fonts — content-hashed
-#: files at exact paths, most of a page load's requests — need nothing from the middleware.
+#: files at exact paths, most of a page load's requests — need nothing from the middleware, unless the UI runs
+#: below a path prefix (:func:`ui_path_prefix`), where their text must name it (``gateway/web/ui_access.py``).
 UI_STATIC_TO_ALB: frozenset[str] = frozenset({"/litellm-asset-prefix/_next/{proxy+}"})
 UI_OFF_MESSAGE = "the admin UI is turned off on this gateway (UI_ACCESS=off)"
 STAGE_NAME = "prod"
+
+
+def ui_path_prefix(settings: Settings) -> str:
+    """The path between the ServiceURL's host and the gateway's routes (the middleware's ``UI_PATH_PREFIX``):
+    the stage on the ``execute-api`` URL, which API Gateway strips before the request reaches an integration;
+    nothing on the custom domain, whose base path mapping is the root (``DomainName(mapping=...)``)."""
+    return "" if settings.domain_name else f"/{STAGE_NAME}"
+
+
 #: Streaming integrations may run up to 15 minutes (the REST API limit with ResponseTransferMode STREAM).
 STREAM_TIMEOUT = Duration.minutes(15)
 #: Rules of the common rule set that inspect the body. Prompts are arbitrary text (code, URLs, HTML, long
@@ -238,7 +248,9 @@ class GatewayApi(Construct):
             scope_permission_to_method=False,
         )
         proxied = self._build_routes(stream)
-        self._build_ui_routes(stream, proxied, ui_access=settings.ui_access)
+        self.ui_path_prefix = ui_path_prefix(settings)
+        functions.api.add_environment("UI_PATH_PREFIX", self.ui_path_prefix)
+        self._build_ui_routes(stream, proxied, ui_access=settings.ui_access, prefix=self.ui_path_prefix)
         self.web_acl = self._web_acl(settings)
         wafv2.CfnWebACLAssociation(
             self,
@@ -306,7 +318,9 @@ class GatewayApi(Construct):
             )
         return proxied
 
-    def _build_ui_routes(self, stream: apigw.LambdaIntegration, proxied: set[str], *, ui_access: bool) -> None:
+    def _build_ui_routes(
+        self, stream: apigw.LambdaIntegration, proxied: set[str], *, ui_access: bool, prefix: str
+    ) -> None:
         """:data:`UI_ROUTES` without the authorizer: to the middleware (``UI_ACCESS=on``) or a 404 answered by
         API Gateway itself (``off``). Each new parent gets its authorized ``{proxy+}`` (API Gateway does not fall
         back to the root's), each UI resource an authorized ``ANY`` to the ALB (today's rule) for the other methods.
@@ -315,8 +329,9 @@ class GatewayApi(Construct):
         path exactly as sent (``/ui/login/`` keeps its slash, which LiteLLM's static files need), drops
         credentials nobody checked, turns LiteLLM's redirects (built from the ALB's host name) into paths on the
         ServiceURL, and is the code the browser test runs locally. The scripts, styles and fonts
-        (:data:`UI_STATIC_TO_ALB`) go straight to the ALB: a page load's burst of them invokes no function.
-        Binary files need no ``binaryMediaTypes``: both integrations stream.
+        (:data:`UI_STATIC_TO_ALB`) go straight to the ALB: a page load's burst of them invokes no function —
+        except below a path ``prefix`` (the ``execute-api`` URL's stage), where the middleware rewrites their
+        absolute paths to carry it. Binary files need no ``binaryMediaTypes``: both integrations stream.
         """
         off = self._ui_off_integration() if not ui_access else None
         for route, verbs in UI_ROUTES:
@@ -333,7 +348,7 @@ class GatewayApi(Construct):
             # the methods the UI does not use keep today's rule: the authorizer, then LiteLLM on the ALB
             self._alb_method(resource, "ANY", route.replace("{proxy+}", "{proxy}"), ("proxy",) if greedy else ())
             for verb in verbs:
-                if off is None and route in UI_STATIC_TO_ALB:
+                if off is None and route in UI_STATIC_TO_ALB and not prefix:
                     uri = route.replace("{proxy+}", "{proxy}")
                     method = self._alb_method(resource, verb, uri, ("proxy",), public=True)
                 else:

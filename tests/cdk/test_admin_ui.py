@@ -34,6 +34,21 @@ def synth_ui_off(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesiz
     yield Synthesized(settings, app, stack, Template.from_json(raw), raw, path)
 
 
+@pytest.fixture(scope="module")
+def synth_no_domain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesized]:
+    """The whole stack without a custom domain: the ServiceURL is ``https://<id>.execute-api.<region>.amazonaws.com/prod/``."""
+    env = {k: v for k, v in FULL_ENV.items() if k not in ("DOMAIN_NAME", "CERTIFICATE_ARN")}
+    settings = Settings.from_env(env)
+    outdir: Path = tmp_path_factory.mktemp("cdk.out.no-domain")
+    app, stack = build_app(settings, ROOT, outdir=str(outdir))
+    app.synth()
+    path = outdir / f"{settings.stack_name}.template.json"
+    raw = json.loads(path.read_text())
+    from aws_cdk.assertions import Template
+
+    yield Synthesized(settings, app, stack, Template.from_json(raw), raw, path)
+
+
 def _unauthenticated(synth: Synthesized) -> dict[tuple[str, str], dict[str, Any]]:
     return {key: m for key, m in _methods(synth).items() if m["AuthorizationType"] != "CUSTOM"}
 
@@ -81,6 +96,28 @@ def test_ui_routes_stream_from_the_middleware_and_static_files_from_the_alb(synt
         assert json.dumps(integration["Uri"]).endswith('/litellm-asset-prefix/_next/{proxy}"]]}')
     assert "BinaryMediaTypes" not in synth.one("AWS::ApiGateway::RestApi")
     assert _api_function_env(synth)["UI_ACCESS"] == "on"
+    # the custom domain maps the API at its root: the UI's absolute paths need no prefix
+    (mapping,) = synth.resources("AWS::ApiGateway::BasePathMapping").values()
+    assert mapping["Properties"].get("BasePath", "") == ""
+    assert _api_function_env(synth)["UI_PATH_PREFIX"] == ""
+
+
+def test_without_a_custom_domain_the_ui_runs_below_the_stage(synth_no_domain: Synthesized) -> None:
+    """On the execute-api URL the stage prefixes every path the browser sends and API Gateway strips it: the
+    middleware is told the prefix, and the UI's scripts and styles go through it (their text names the
+    prefix), still without the authorizer and streamed."""
+    (stage,) = synth_no_domain.resources("AWS::ApiGateway::Stage").values()
+    env = _api_function_env(synth_no_domain)
+    assert env["UI_PATH_PREFIX"] == "/" + stage["Properties"]["StageName"] == "/prod"
+    assert env["UI_ACCESS"] == "on"
+    assert not synth_no_domain.resources("AWS::ApiGateway::BasePathMapping")
+    methods = _methods(synth_no_domain)
+    assert set(_unauthenticated(synth_no_domain)) == UI_METHODS
+    for verb, path in UI_METHODS:  # every public UI method streams from the middleware, assets included
+        _assert_streams_from_the_api_function(methods[(verb, path)]["Integration"], (verb, path))
+    for path, _ in UI_ROUTES:  # other methods: the authorizer, then the ALB, as before
+        assert methods[("ANY", path)]["AuthorizationType"] == "CUSTOM", path
+        assert methods[("ANY", path)]["Integration"]["Type"] == "HTTP_PROXY", path
 
 
 def test_other_methods_and_paths_next_to_the_ui_keep_the_authorizer_and_the_alb(synth: Synthesized) -> None:

@@ -7,6 +7,7 @@ Secrets (master key, hash salt) come from the environment locally and from Secre
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -91,6 +92,17 @@ def _guardrail_map(env: Mapping[str, str]) -> Mapping[str, tuple[str, ...]]:
         raise SettingsError(f"GUARDRAIL_MAP {exc}") from None
 
 
+#: A public path prefix: ``""`` or ``/segment[/segment…]`` of URL-safe characters, no trailing slash.
+_PREFIX_PATTERN = re.compile(r"(/[A-Za-z0-9._~-]+)*")
+
+
+def _ui_path_prefix(env: Mapping[str, str]) -> str:
+    raw = env.get("UI_PATH_PREFIX", "").strip()
+    if not _PREFIX_PATTERN.fullmatch(raw):
+        raise SettingsError(f"UI_PATH_PREFIX must be empty or a path like /prod (no trailing slash), got {raw!r}")
+    return raw
+
+
 @dataclass(frozen=True)
 class Settings:
     litellm_base_url: str
@@ -107,6 +119,8 @@ class Settings:
     bedrock_model_aliases: ModelAliases = field(default_factory=ModelAliases)
     #: LiteLLM's admin UI (pages, assets, login) reachable without a credential (UI_ACCESS, on|off).
     ui_access: bool = True
+    #: The public path before the gateway's routes, for the admin UI's own links (UI_PATH_PREFIX, e.g. ``/prod``).
+    ui_path_prefix: str = ""
     guardrail_map: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # GUARDRAIL_MAP (converse/guardrails.py)
 
     @classmethod
@@ -134,6 +148,7 @@ class Settings:
             history_enabled=flag(env, "HISTORY_ENABLED", True),
             bedrock_model_aliases=_model_aliases(env),
             ui_access=flag(env, "UI_ACCESS", True),
+            ui_path_prefix=_ui_path_prefix(env),
             guardrail_map=_guardrail_map(env),
         )
 

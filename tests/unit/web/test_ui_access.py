@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import json
+from collections.abc import Callable
 
 import pytest
+from starlette.types import Send
 
 from gateway.settings import Settings, SettingsError
-from gateway.web.ui_access import UiRequest, classify, relative_locations, without_credentials
+from gateway.web.ui_access import UiRequest, classify, relative_locations, whole_and_plain, without_credentials
 
 
 @pytest.mark.parametrize(
@@ -87,3 +90,126 @@ def test_ui_access_setting() -> None:
     assert Settings.from_env({**base, "UI_ACCESS": "on"}).ui_access is True
     with pytest.raises(SettingsError, match="UI_ACCESS"):
         Settings.from_env({**base, "UI_ACCESS": "private"})
+
+
+def _relay(make: Callable[[Send], Send], messages: list[dict]) -> list[dict]:
+    """What reaches the client when LiteLLM's answer ``messages`` passes the ``send`` that ``make`` wraps."""
+    sent: list[dict] = []
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    async def play() -> None:
+        relay = make(send)
+        for message in messages:
+            await relay(message)
+
+    asyncio.run(play())
+    return sent
+
+
+def _answer(content_type: bytes, *bodies: bytes, status: int = 200) -> list[dict]:
+    length = str(sum(len(b) for b in bodies)).encode()
+    headers = [(b"content-type", content_type), (b"content-length", length), (b"accept-ranges", b"bytes")]
+    parts = [{"type": "http.response.body", "body": b, "more_body": i < len(bodies) - 1} for i, b in enumerate(bodies)]
+    return [{"type": "http.response.start", "status": status, "headers": headers}, *parts]
+
+
+PAGE = (
+    b'<link rel="stylesheet" href="/litellm-asset-prefix/_next/static/chunks/a.css"/>'
+    b'<link rel="icon" href="/get_favicon"/><script src="/litellm-asset-prefix/_next/static/chunks/b.js"></script>'
+)
+
+
+def test_below_a_prefix_the_ui_text_names_the_prefix() -> None:
+    sent = _relay(
+        lambda send: relative_locations(send, "http://alb", "/prod", "/ui/"),
+        _answer(b"text/html", PAGE[:50], PAGE[50:]),
+    )
+    start, body = sent
+    assert body["body"] == PAGE.replace(b'"/litellm-asset-prefix/', b'"/prod/litellm-asset-prefix/').replace(
+        b'"/get_favicon"', b'"/prod/get_favicon"'
+    )
+    assert (b"content-length", str(len(body["body"])).encode()) in start["headers"]
+    assert all(name != b"accept-ranges" for name, _ in start["headers"])  # the bytes are not LiteLLM's any more
+
+
+def test_below_a_prefix_scripts_load_their_chunks_and_discovery_below_it() -> None:
+    script = (
+        b'TURBOPACK_CHUNK_BASE_PATH:"/litellm-asset-prefix/_next/";fetch("/ui/litellm-runtime-config.json");'
+        b'n=r?`${r}/litellm/.well-known/litellm-ui-config`:"/litellm/.well-known/litellm-ui-config";'
+        b'U.push("/ui/?login=success");e.indexOf("/ui")'
+    )
+    (_, body) = _relay(
+        lambda send: relative_locations(send, "http://alb", "/prod", "/x.js"),
+        _answer(b"text/javascript; charset=utf-8", script),
+    )
+    assert body["body"] == (
+        b'TURBOPACK_CHUNK_BASE_PATH:"/prod/litellm-asset-prefix/_next/";fetch("/prod/ui/litellm-runtime-config.json");'
+        b'n=r?`${r}/prod/litellm/.well-known/litellm-ui-config`:"/prod/litellm/.well-known/litellm-ui-config";'
+        b'U.push("/ui/?login=success");e.indexOf("/ui")'  # page paths: the UI adds server_root_path itself
+    )
+
+
+def test_below_a_prefix_discovery_gives_the_prefix_as_server_root_path() -> None:
+    config = json.dumps({"server_root_path": "", "proxy_base_url": None, "sso_configured": False}).encode()
+    path = "/litellm/.well-known/litellm-ui-config"
+    (_, body) = _relay(
+        lambda send: relative_locations(send, "http://alb", "/prod", path), _answer(b"application/json", config)
+    )
+    assert json.loads(body["body"]) == {"server_root_path": "/prod", "proxy_base_url": None, "sso_configured": False}
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        _answer(b"font/woff2", b"/litellm-asset-prefix/ in a binary file"),  # not text: as it came
+        _answer(b"text/html", PAGE, status=304),
+    ],
+)
+def test_below_a_prefix_binary_files_and_bodiless_answers_pass_as_they_came(messages: list[dict]) -> None:
+    assert _relay(lambda send: relative_locations(send, "http://alb", "/prod", "/f"), messages) == messages
+
+
+def test_below_a_prefix_a_compressed_answer_passes_as_it_came() -> None:
+    messages = _answer(b"text/html", PAGE)
+    messages[0]["headers"].append((b"content-encoding", b"gzip"))
+    assert _relay(lambda send: relative_locations(send, "http://alb", "/prod", "/ui/"), messages) == messages
+
+
+def test_below_a_prefix_a_head_answer_has_no_length_to_give() -> None:
+    (start, body) = _relay(
+        lambda send: relative_locations(send, "http://alb", "/prod", "/ui/", head=True), _answer(b"text/html", b"")
+    )
+    assert body["body"] == b""
+    assert all(name != b"content-length" for name, _ in start["headers"])
+
+
+@pytest.mark.parametrize(
+    ("location", "expected"),
+    [
+        (b"http://internal-alb.example/ui/", b"/prod/ui/"),
+        (b"/ui/login/?redirect_to=x", b"/prod/ui/login/?redirect_to=x"),
+        (b"https://idp.example/authorize?x=1", b"https://idp.example/authorize?x=1"),
+        (b"//evil.example/x", b"//evil.example/x"),
+    ],
+)
+def test_below_a_prefix_redirects_stay_below_it(location: bytes, expected: bytes) -> None:
+    start = {"type": "http.response.start", "status": 307, "headers": [(b"location", location)]}
+    (sent,) = _relay(lambda send: relative_locations(send, "http://internal-alb.example", "/prod", "/ui"), [start])
+    assert sent["headers"] == [(b"location", expected)]
+
+
+def test_rewritten_requests_ask_for_the_whole_file_uncompressed() -> None:
+    headers = [(b"accept-encoding", b"gzip, br"), (b"range", b"bytes=0-9"), (b"if-range", b"x"), (b"accept", b"*/*")]
+    assert whole_and_plain({"headers": headers})["headers"] == [(b"accept", b"*/*"), (b"accept-encoding", b"identity")]
+
+
+def test_ui_path_prefix_setting() -> None:
+    base = {"LITELLM_MASTER_KEY": "sk-master"}
+    assert Settings.from_env(base).ui_path_prefix == ""
+    assert Settings.from_env({**base, "UI_PATH_PREFIX": "/prod"}).ui_path_prefix == "/prod"
+    assert Settings.from_env({**base, "UI_PATH_PREFIX": "/a/b-1"}).ui_path_prefix == "/a/b-1"
+    for bad in ("prod", "/prod/", "/pr od", "/a//b", "/%2e"):
+        with pytest.raises(SettingsError, match="UI_PATH_PREFIX"):
+            Settings.from_env({**base, "UI_PATH_PREFIX": bad})

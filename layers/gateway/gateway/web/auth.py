@@ -23,7 +23,14 @@ from gateway.errors import ErrorKind, GatewayError
 from gateway.identity.credentials import credential_from_headers
 from gateway.identity.principal import Principal, hash_key
 from gateway.web.errors import error_response
-from gateway.web.ui_access import UiRequest, classify, relative_locations, ui_disabled, without_credentials
+from gateway.web.ui_access import (
+    UiRequest,
+    classify,
+    relative_locations,
+    ui_disabled,
+    whole_and_plain,
+    without_credentials,
+)
 
 PUBLIC_PATHS = frozenset({"/gateway/health"})
 
@@ -64,7 +71,13 @@ class AuthMiddleware:
             await ui_disabled(scope["path"])(scope, receive, send)
             return
         if ui is UiRequest.UI_PUBLIC:
-            await self.app(without_credentials(scope), receive, relative_locations(send, gw.settings.litellm_base_url))
+            prefix = gw.settings.ui_path_prefix
+            relayed = without_credentials(scope)
+            if prefix:
+                relayed = whole_and_plain(relayed)
+            head = scope["method"] == "HEAD"
+            locations = relative_locations(send, gw.settings.litellm_base_url, prefix, scope["path"], head=head)
+            await self.app(relayed, receive, locations)
             return
         headers = [(k.decode("latin-1").lower(), v.decode("latin-1")) for k, v in scope["headers"]]
         try:

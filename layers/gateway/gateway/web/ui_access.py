@@ -25,11 +25,20 @@ Public requests are relayed without the client's ``Authorization``/``x-api-key``
 credential nobody checked is never forwarded), and a ``Location`` that points at LiteLLM's own address
 (its ``/ui`` → ``/ui/`` redirect, built from the internal host name it was sent) is turned into a path
 on the gateway.
+
+Under a public path prefix (``UI_PATH_PREFIX``, e.g. ``/prod``: API Gateway's stage on the ``execute-api``
+URL, which API Gateway strips before the request reaches the gateway) the UI's own absolute paths would miss
+the prefix. So the relayed pages, scripts, styles and page data say ``<prefix>/litellm-asset-prefix/…`` and
+``<prefix>/litellm/.well-known/litellm-ui-config`` (the two rewrites LiteLLM's own ``SERVER_ROOT_PATH`` does
+to its files), the discovery answer says ``server_root_path: <prefix>`` (the UI prepends it to its API calls
+and page links), and redirects point below the prefix. LiteLLM itself keeps running at the root.
 """
 
 from __future__ import annotations
 
 import enum
+import json
+import re
 
 import httpx
 from starlette.responses import Response
@@ -98,9 +107,51 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
     return (url.scheme, url.host, url.port)  # httpx leaves a default port out and lower-cases the host
 
 
-def relative_locations(send: Send, upstream_base_url: str) -> Send:
+#: The UI's answers whose text names its own absolute paths (pages, RSC page data, scripts, styles, JSON).
+_TEXT_TYPES = ("text/", "application/javascript", "application/json", "application/x-javascript")
+#: The absolute paths in the UI's files that must carry the prefix: what ``SERVER_ROOT_PATH`` rewrites (assets,
+#: discovery), and the two quoted literals it leaves (the favicon link, the optional runtime config). The UI
+#: builds every other URL (API calls, page links, logo) from the discovery's ``server_root_path``.
+_PREFIXED_PATHS = re.compile(
+    rb"/litellm-asset-prefix/|/litellm/\.well-known/litellm-ui-config"
+    rb'|(?<=")/get_favicon\b|(?<=")/ui/litellm-runtime-config\.json'
+)
+DISCOVERY_PATH = "/litellm/.well-known/litellm-ui-config"
+
+
+def whole_and_plain(scope: Scope) -> Scope:
+    """``scope`` asking LiteLLM for the whole file, uncompressed: its text is rewritten on the way back."""
+    headers = [(k, v) for k, v in scope["headers"] if k.lower() not in (b"accept-encoding", b"range", b"if-range")]
+    return {**scope, "headers": [*headers, (b"accept-encoding", b"identity")]}
+
+
+def with_prefix(body: bytes, prefix: str, path: str) -> bytes:
+    """The UI's text ``body`` (served at ``path``) as the browser must see it below ``prefix``."""
+    if path == DISCOVERY_PATH:
+        try:
+            config = json.loads(body)
+        except ValueError:
+            return body
+        if not isinstance(config, dict):
+            return body
+        config["server_root_path"] = prefix  # the UI's API base becomes origin + prefix
+        return json.dumps(config).encode()
+    return _PREFIXED_PATHS.sub(lambda match: prefix.encode() + match.group(0), body)
+
+
+def _rewritable(headers: list[tuple[bytes, bytes]]) -> bool:
+    values = {k.lower(): v.decode("latin-1").lower() for k, v in headers}
+    if values.get(b"content-encoding", "identity") != "identity":
+        return False  # identity was asked for (:func:`whole_and_plain`); anything else passes as it came
+    return values.get(b"content-type", "").startswith(_TEXT_TYPES)
+
+
+def relative_locations(
+    send: Send, upstream_base_url: str, prefix: str = "", path: str = "", *, head: bool = False
+) -> Send:
     """``send`` that turns a ``Location`` on LiteLLM's own origin (it builds redirects from the Host it was
-    sent: its internal address) into a path on the gateway, query kept."""
+    sent: its internal address) into a path on the gateway, query kept. Below a public ``prefix`` the path
+    gets it too, and the text of the UI's file at ``path`` is rewritten (:func:`with_prefix`)."""
     upstream = _origin(httpx.URL(upstream_base_url))
 
     def relative(value: bytes) -> bytes:
@@ -109,8 +160,12 @@ def relative_locations(send: Send, upstream_base_url: str) -> Send:
         except (httpx.InvalidURL, UnicodeError):
             return value
         if location.is_absolute_url and _origin(location) == upstream:
-            return location.raw_path
+            return prefix.encode() + location.raw_path
+        if prefix and value.startswith(b"/") and not value.startswith(b"//"):
+            return prefix.encode() + value  # a path on LiteLLM is a path below the prefix
         return value
+
+    held: list[Message] = []  # a text answer's start and body parts, until its last part
 
     async def rewrite(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -119,6 +174,21 @@ def relative_locations(send: Send, upstream_base_url: str) -> Send:
                 for name, value in message.get("headers", [])
             ]
             message = {**message, "headers": headers}
+            if prefix and message["status"] not in (204, 304) and _rewritable(headers):  # 204/304: no body
+                held.append(message)
+                return
+        elif message["type"] == "http.response.body" and held:
+            held.append(message)
+            if message.get("more_body", False):
+                return
+            start, *parts = held
+            body = with_prefix(b"".join(part.get("body", b"") for part in parts), prefix, path)
+            headers = [(k, v) for k, v in start["headers"] if k.lower() not in (b"content-length", b"accept-ranges")]
+            if not head:  # a HEAD answer has no body to measure
+                headers.append((b"content-length", str(len(body)).encode()))
+            await send({**start, "headers": headers})
+            await send({"type": "http.response.body", "body": body, "more_body": False})
+            return
         await send(message)
 
     return rewrite
