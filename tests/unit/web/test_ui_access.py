@@ -118,6 +118,7 @@ def _answer(content_type: bytes, *bodies: bytes, status: int = 200) -> list[dict
 PAGE = (
     b'<link rel="stylesheet" href="/litellm-asset-prefix/_next/static/chunks/a.css"/>'
     b'<link rel="icon" href="/get_favicon"/><script src="/litellm-asset-prefix/_next/static/chunks/b.js"></script>'
+    b'<link rel="icon" href="/favicon.ico?favicon.34m4ev7_7ennf.ico"/>'
 )
 
 
@@ -129,7 +130,7 @@ def test_below_a_prefix_the_ui_text_names_the_prefix() -> None:
     start, body = sent
     assert body["body"] == PAGE.replace(b'"/litellm-asset-prefix/', b'"/prod/litellm-asset-prefix/').replace(
         b'"/get_favicon"', b'"/prod/get_favicon"'
-    )
+    ).replace(b'"/favicon.ico', b'"/prod/favicon.ico')
     assert (b"content-length", str(len(body["body"])).encode()) in start["headers"]
     assert all(name != b"accept-ranges" for name, _ in start["headers"])  # the bytes are not LiteLLM's any more
 

@@ -110,11 +110,11 @@ def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
 #: The UI's answers whose text names its own absolute paths (pages, RSC page data, scripts, styles, JSON).
 _TEXT_TYPES = ("text/", "application/javascript", "application/json", "application/x-javascript")
 #: The absolute paths in the UI's files that must carry the prefix: what ``SERVER_ROOT_PATH`` rewrites (assets,
-#: discovery), and the two quoted literals it leaves (the favicon link, the optional runtime config). The UI
+#: discovery), and the quoted literals it leaves (the favicon links, the optional runtime config). The UI
 #: builds every other URL (API calls, page links, logo) from the discovery's ``server_root_path``.
 _PREFIXED_PATHS = re.compile(
     rb"/litellm-asset-prefix/|/litellm/\.well-known/litellm-ui-config"
-    rb'|(?<=")/get_favicon\b|(?<=")/ui/litellm-runtime-config\.json'
+    rb'|(?<=")/get_favicon\b|(?<=")/favicon\.ico\b|(?<=")/ui/litellm-runtime-config\.json'
 )
 DISCOVERY_PATH = "/litellm/.well-known/litellm-ui-config"
 
