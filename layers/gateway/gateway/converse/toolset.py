@@ -60,9 +60,8 @@ def removed_tools(declared: Collection[str], changes: Iterable[ToolChange]) -> f
     for change in changes:
         if change.name not in declared:
             known = ", ".join(sorted(declared)) or "none"
-            raise validation(
-                f"{change.path}.tool.name '{change.name}' is not a tool declared in toolConfig.tools (declared: {known})"
-            )
+            where = f"{change.path}.tool.name '{change.name}'"
+            raise validation(f"{where} is not a tool declared in toolConfig.tools (declared: {known})")
         if change.add:
             removed.discard(change.name)
         else:

@@ -305,7 +305,9 @@ def _search_result_part(value: Any, path: str) -> dict:
 
 def search_result_text(title: str, source: str, texts: list[str]) -> str:
     """The text a ``searchResult`` block reaches the model as."""
-    return "\n".join(["<search_result>", f"title: {title}", f"source: {source}", "content:", *texts, "</search_result>"])
+    return "\n".join(
+        ["<search_result>", f"title: {title}", f"source: {source}", "content:", *texts, "</search_result>"]
+    )
 
 
 def _no_video(value: Any, path: str) -> dict:
