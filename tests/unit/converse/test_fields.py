@@ -415,8 +415,7 @@ def test_audio_becomes_openai_input_audio(bedrock):
     [
         ({"audio": {"format": "flac", "source": {"bytes": "AA=="}}}, "wav, mp3"),
         ({"audio": {"format": "mp3", "source": {"s3Location": {"uri": "s3://b/k"}}}}, "send the audio as bytes"),
-        ({"searchResult": {"source": "s", "title": "t", "content": [{"text": "x"}]}}, "search result"),
-        ({"toolAddition": {"tool": {"name": "x"}}}, "toolConfig"),
+        ({"toolAddition": {"tool": {"name": "x"}}}, "only allowed in system messages"),
         ({"video": {"format": "mp4", "source": {"bytes": "AA=="}}}, "no video input"),
     ],
 )

@@ -337,8 +337,8 @@ def _with_content(*blocks, role="user"):
         ({"messages": {"role": "user"}}, "messages must be a list"),
         ({"messages": ["hi"]}, "messages[0] must be an object"),
         (
-            {"messages": [{"role": "system", "content": [{"text": "x"}]}]},
-            "messages[0].role must be one of user, assistant",
+            {"messages": [{"role": "developer", "content": [{"text": "x"}]}]},
+            "messages[0].role must be one of user, assistant, system",
         ),
         ({"messages": [{"role": "user", "content": []}]}, "messages[0].content must not be empty"),
         ({"messages": [{"role": "user", "content": "hi"}]}, "messages[0].content must be a list"),

@@ -109,8 +109,10 @@ class ChatService:
         if resolved:
             body = apply_prompt(body, resolved, conversation=session is None or session.last_seq == 0)
         messages = _messages_checked(body)["messages"]
-        instructions = [m for m in messages if m.get("role") in INSTRUCTION_ROLES]
-        new_messages = [m for m in messages if m.get("role") not in INSTRUCTION_ROLES]
+        # the leading instructions go before the stored history; a later system message (Bedrock's
+        # mid-conversation ones) keeps its place in the turn and is stored with it
+        lead = next((i for i, m in enumerate(messages) if m.get("role") not in INSTRUCTION_ROLES), len(messages))
+        instructions, new_messages = messages[:lead], messages[lead:]
         if session is not None:
             # the client asked for this turn to be kept: refuse what cannot be stored, before the model call
             await anyio.to_thread.run_sync(self.history.check_size, new_messages)

@@ -11,6 +11,17 @@ Top-level request fields, decided one by one (see ``_IGNORED`` / ``_REJECTED``):
 - rejected: anything the Converse API does not define. ``guardrailConfig`` is taken out of the body
   by the route before translation (``gateway.converse.guardrails``); here it would be unknown.
 
+Messages: ``user`` and ``assistant`` turns, and Bedrock's mid-conversation ``system`` messages, which
+become OpenAI ``system`` messages at the same place (text, ``guardContent``, ``cachePoint``; where the
+provider takes them is LiteLLM's to decide: Claude models flagged ``supports_mid_conversation_system``
+keep them in the conversation, other Claude models get them as user turns with an operator note, and
+OpenAI-format providers take them as they are). Their ``toolAddition`` / ``toolRemoval`` blocks change
+the tool set sent for this request (``converse/toolset.py``); an MCP ``serverName`` reference is rejected.
+``toolConfig`` ``systemTool``: ``nova_grounding`` (web grounding) -> LiteLLM ``web_search_options`` (the
+provider's web search; Nova on Bedrock gets ``nova_grounding`` back); other system tools are rejected.
+``searchResult`` blocks (user turns and tool results) reach every model as tagged text (title, source,
+content); LiteLLM 1.108.7 passes search result blocks to none, so no citations of them come back.
+
 Content: ``cachePoint`` becomes LiteLLM ``cache_control`` on the part (or tool) right before it, and
 is dropped where there is none; ``guardContent`` is sent as plain text/image. A failed tool result
 (``status: "error"``) reaches the model as text prefixed with ``"Error: "``, the one signal every
@@ -42,6 +53,7 @@ from gateway.converse.extras import (
     reported_stop,
 )
 from gateway.converse.messages import DOCUMENT_MIME, IMAGE_MIME, assistant_content, decode_redacted, reasoning_blocks
+from gateway.converse.toolset import ToolChange, removed_tools, tool_change
 from gateway.errors import ErrorKind, GatewayError, validation
 
 _IGNORED = frozenset({"modelId", "projectIdentifier"})
@@ -49,6 +61,9 @@ _RESPONSE_SHAPING = frozenset({"performanceConfig", "serviceTier", "additionalMo
 _REJECTED: dict[str, str] = {}
 _AUDIO_FORMATS = ("wav", "mp3")
 _RESERVED_EXTRA = ("model", "messages", "stream", "stream_options")
+_VIDEO_REASON = "LiteLLM's chat completions have no video input"
+# Bedrock system tool -> the LiteLLM request fields that ask the model for the same thing
+_SYSTEM_TOOLS: dict[str, dict[str, Any]] = {"nova_grounding": {"web_search_options": {}}}
 _PROMPT_ARN = re.compile(r"arn:aws[a-z-]*:bedrock:[^:]*:\d*:prompt/.+")
 _STOP_REASONS = {
     "stop": "end_turn",
@@ -273,11 +288,39 @@ def _tool_call(value: Any, path: str) -> dict:
     }
 
 
+def _search_result_part(value: Any, path: str) -> dict:
+    """A ``searchResult`` as text every model reads (LiteLLM 1.108.7 passes search result blocks to none)."""
+    value = _obj(value, path)
+    _known(value, ("source", "title", "content", "citations"), path)
+    title = _text_part(value.get("title"), f"{path}.title")["text"]
+    source = _text_part(value.get("source"), f"{path}.source")["text"]
+    texts = []
+    for k, block in enumerate(_list(value.get("content"), f"{path}.content")):
+        block = _obj(block, f"{path}.content[{k}]")
+        _known(block, ("text",), f"{path}.content[{k}]")
+        texts.append(_text_part(block.get("text"), f"{path}.content[{k}].text")["text"])
+    _citations_enabled(value, path)  # checked; citations of search results are not produced (see docs)
+    return {"type": "text", "text": search_result_text(title, source, texts)}
+
+
+def search_result_text(title: str, source: str, texts: list[str]) -> str:
+    """The text a ``searchResult`` block reaches the model as."""
+    return "\n".join(
+        ["<search_result>", f"title: {title}", f"source: {source}", "content:", *texts, "</search_result>"]
+    )
+
+
+def _no_video(value: Any, path: str) -> dict:
+    raise validation(f"{path} content blocks are not supported: {_VIDEO_REASON}")
+
+
 _TOOL_RESULT_PARTS: dict[str, Callable[[Any, str], dict]] = {
     "text": _text_part,
     "json": lambda v, p: {"type": "text", "text": json.dumps(v, ensure_ascii=False)},
     "image": _image_part,
     "document": _document_part,
+    "searchResult": _search_result_part,
+    "video": _no_video,
 }
 
 
@@ -311,8 +354,8 @@ def _thinking_block(value: Any, path: str) -> dict:
     return block
 
 
-# block type -> (builder, role it is allowed in or None for both, bucket)
-_BLOCKS: dict[str, tuple[Callable[[Any, str], dict], str | None, str]] = {
+# block type -> (builder, role it is allowed in or None for every role, bucket)
+_BLOCKS: dict[str, tuple[Callable[[Any, str], Any], str | None, str]] = {
     "text": (_text_part, None, "parts"),
     "guardContent": (_guard_part, None, "parts"),
     "image": (_image_part, "user", "parts"),
@@ -322,21 +365,19 @@ _BLOCKS: dict[str, tuple[Callable[[Any, str], dict], str | None, str]] = {
     "reasoningContent": (_thinking_block, "assistant", "thinking"),
     "citationsContent": (lambda v, p: {"type": "text", "text": cited_text(v, p)}, "assistant", "parts"),
     "audio": (_audio_part, "user", "parts"),
+    "searchResult": (_search_result_part, "user", "parts"),
+    "toolAddition": (lambda v, p: tool_change("toolAddition", v, p), "system", "tool_changes"),
+    "toolRemoval": (lambda v, p: tool_change("toolRemoval", v, p), "system", "tool_changes"),
 }
 # block type -> why it cannot reach a model through LiteLLM (told to the caller)
-_UNSUPPORTED_BLOCKS = {
-    "video": "LiteLLM's chat completions have no video input",
-    "searchResult": "LiteLLM 1.108.7 passes search result blocks to no model",
-    "toolAddition": "LiteLLM cannot change the tool set mid-conversation; send the tools in toolConfig",
-    "toolRemoval": "LiteLLM cannot change the tool set mid-conversation; send the tools in toolConfig",
-}
+_UNSUPPORTED_BLOCKS = {"video": _VIDEO_REASON}
 _BLOCK_TYPES = (*_BLOCKS, "cachePoint", *_UNSUPPORTED_BLOCKS)
 _SYSTEM_BLOCK_TYPES = ("text", "guardContent", "cachePoint")
 
 
 def _convert_blocks(blocks: list, path: str, role: str, types: tuple = _BLOCK_TYPES) -> dict[str, list]:
     """Converse content blocks -> OpenAI pieces, sorted into buckets (parts, tool_calls, ...)."""
-    out: dict[str, list] = {"parts": [], "tool_calls": [], "tool_messages": [], "thinking": []}
+    out: dict[str, list] = {"parts": [], "tool_calls": [], "tool_messages": [], "thinking": [], "tool_changes": []}
     previous: dict | None = None  # the part a following cachePoint applies to
     for j, block in enumerate(blocks):
         bpath = f"{path}[{j}]"
@@ -364,13 +405,20 @@ def _content(parts: list[dict]) -> str | list[dict]:
     return parts
 
 
-def _message(msg: Any, path: str) -> list[dict]:
+def _message(msg: Any, path: str, changes: list[ToolChange]) -> list[dict]:
+    """One Converse message -> OpenAI messages; a system message's tool changes go to ``changes``."""
     msg = _obj(msg, path)
     _known(msg, ("role", "content"), path)
     role = msg.get("role")
-    if role not in ("user", "assistant"):
-        raise validation(f"{path}.role must be one of user, assistant")
+    if role not in ("user", "assistant", "system"):
+        raise validation(f"{path}.role must be one of user, assistant, system")
     got = _convert_blocks(_list(msg.get("content"), f"{path}.content", non_empty=True), f"{path}.content", role)
+    if role == "system":
+        # Bedrock's mid-conversation system message: an OpenAI system message at the same place
+        changes.extend(got["tool_changes"])
+        if not got["parts"] and not got["tool_changes"]:
+            raise validation(f"{path}.content has no content besides cache points")
+        return [{"role": "system", "content": _content(got["parts"])}] if got["parts"] else []
     if role == "assistant":
         out: dict[str, Any] = {
             "role": "assistant",
@@ -438,26 +486,76 @@ def _tool_choice(value: Any) -> str | dict:
     return "auto" if kind == "auto" else "required"
 
 
+def _system_tool(value: Any, path: str) -> tuple[str, dict[str, Any]]:
+    """A Bedrock system tool -> its name and the LiteLLM fields that ask for the same capability."""
+    value = _obj(value, path)
+    _known(value, ("name",), path)
+    name = _str(value.get("name"), f"{path}.name")
+    if name not in _SYSTEM_TOOLS:
+        raise validation(
+            f"{path}.name '{name}' is not supported: LiteLLM has no counterpart for it "
+            f"(supported: {', '.join(_SYSTEM_TOOLS)})"
+        )
+    return name, _SYSTEM_TOOLS[name]
+
+
 def _tools(value: Any, body: dict) -> None:
     value = _obj(value, "toolConfig")
     _known(value, ("tools", "toolChoice"), "toolConfig")
     tools: list[dict] = []
+    system_tools: list[str] = []
     for k, item in enumerate(_list(value.get("tools"), "toolConfig.tools", non_empty=True)):
         path = f"toolConfig.tools[{k}]"
         kind, inner = _union(item, path, ("toolSpec", "systemTool", "cachePoint"))
         if kind == "systemTool":
-            raise validation(f"{path}.systemTool is not supported: Bedrock's system tools run inside Bedrock")
+            name, fields = _system_tool(inner, f"{path}.systemTool")
+            system_tools.append(name)
+            body.update(fields)
+            continue
         if kind == "cachePoint":
             control = _cache_control(inner, f"{path}.cachePoint")
             if tools:
                 tools[-1]["cache_control"] = control
             continue
         tools.append(_tool_spec(inner, f"{path}.toolSpec"))
-    if not tools:
-        raise validation("toolConfig.tools must contain at least one toolSpec")
-    body["tools"] = tools
+    if not tools and not system_tools:
+        raise validation("toolConfig.tools must contain at least one toolSpec or systemTool")
+    if tools:
+        body["tools"] = tools
     if value.get("toolChoice") is not None:
-        body["tool_choice"] = _tool_choice(value["toolChoice"])
+        choice = _tool_choice(value["toolChoice"])
+        if tools:
+            body["tool_choice"] = choice
+        elif choice != "auto":
+            raise validation("toolConfig.toolChoice can only be auto when toolConfig.tools has no toolSpec")
+
+
+def _declared_tools(body: dict) -> list[str]:
+    """Names a tool change may reference: the toolSpecs sent, and the system tools asked for."""
+    names = [tool["function"]["name"] for tool in body.get("tools") or []]
+    return names + [name for name, fields in _SYSTEM_TOOLS.items() if all(key in body for key in fields)]
+
+
+def _apply_tool_changes(body: dict, changes: list[ToolChange]) -> None:
+    """Send the tool set as the system messages' ``toolAddition``/``toolRemoval`` left it."""
+    if not changes:
+        return
+    removed = removed_tools(_declared_tools(body), changes)
+    for name in removed & _SYSTEM_TOOLS.keys():
+        for key in _SYSTEM_TOOLS[name]:
+            body.pop(key, None)
+    kept = [tool for tool in body.get("tools") or [] if tool["function"]["name"] not in removed]
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice["function"]["name"] in removed:
+        raise validation(
+            f"toolConfig.toolChoice.tool.name '{choice['function']['name']}' names a tool the messages removed"
+        )
+    if kept:
+        body["tools"] = kept
+        return
+    body.pop("tools", None)
+    if body.pop("tool_choice", "auto") == "required":
+        raise validation("toolConfig.toolChoice.any needs a tool, but the messages removed every toolSpec")
 
 
 def _output_config(value: Any, body: dict) -> None:
@@ -525,13 +623,15 @@ def converse_request_to_openai(model_id: str, body: Any) -> ConverseCall:
     prompt_arn = is_prompt_arn(model_id)
     if raw_messages is None and prompt_arn:
         raw_messages = []
+    changes: list[ToolChange] = []
     for i, msg in enumerate(_list(raw_messages, "messages", non_empty=not prompt_arn)):
-        messages.extend(_message(msg, f"messages[{i}]"))
+        messages.extend(_message(msg, f"messages[{i}]", changes))
 
     out: dict[str, Any] = {"model": model_id, "messages": messages}
     for field, apply in _FIELDS.items():
         if body.get(field) is not None:
             apply(body[field], out)
+    _apply_tool_changes(out, changes)
 
     session_id = None
     if body.get("additionalModelRequestFields") is not None:

@@ -145,6 +145,9 @@ def render_prompt(response: dict, variables: Any, *, arn: str) -> ResolvedPrompt
         body["inferenceConfig"] = inference
     if variant.get("additionalModelRequestFields"):
         body["additionalModelRequestFields"] = variant["additionalModelRequestFields"]
+    for i, message in enumerate(body["messages"]):  # Prompt management's roles (Converse also takes system)
+        if isinstance(message, dict) and message.get("role") not in ("user", "assistant"):
+            raise _bad_prompt(arn, f"messages[{i}].role must be one of user, assistant")
     try:
         out = converse_request_to_openai(arn, body).openai_body
     except GatewayError as e:
