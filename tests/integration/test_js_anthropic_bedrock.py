@@ -140,17 +140,20 @@ def test_a_bedrock_claude_id_reaches_the_model_its_alias_names(node, aliased, us
 
 def test_the_docs_js_sample_prints_the_models_answer(node, gateway_url, user_key, tmp_path):
     """docs/bedrock-interface.md's snippet as written (``baseURL`` and ``apiKey`` as options this time),
-    against LiteLLM's offline mock model."""
+    against the fake upstream's model (the snippet names make local's mock)."""
     doc = (REPO_ROOT / "docs/bedrock-interface.md").read_text()
     samples = re.findall(r"```js\n(.*?)```", doc, re.S)
     assert len(samples) == 1
     (tmp_path / "node_modules").symlink_to(JS_CLIENTS / "node_modules")  # where `import` finds the SDK
     script = tmp_path / "sample.mjs"
+    # run on fake-chat: a streamed /v1/messages call to LiteLLM's mock would stop LiteLLM 1.108.7 logging the
+    # mock's later /v1/messages spend (other tests check that spend)
+    sample = samples[0].replace('"mock-gpt"', '"fake-chat"')
     script.write_text(
-        f"const GATEWAY = {json.dumps(gateway_url)};\nconst API_KEY = {json.dumps(user_key)};\n{samples[0]}"
+        f"const GATEWAY = {json.dumps(gateway_url)};\nconst API_KEY = {json.dumps(user_key)};\n{sample}"
         'console.log("\\n" + message.content[0].text);\n'
     )
     env = {"PATH": os.environ["PATH"], "AWS_REGION": "us-east-1"}
     done = subprocess.run([node, str(script)], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout == "Hello from the mock.\nHello from the mock.\n"
+    assert done.stdout == "Echo: Hi\nEcho: Hi\n"

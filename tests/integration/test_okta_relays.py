@@ -65,11 +65,14 @@ def test_a_jwt_on_the_anthropic_messages_api_is_charged_to_the_user(url, person,
     monkeypatch.delenv("ANTHROPIC_AUTH_TOKEN", raising=False)
     sub, token = person
     client = anthropic.Anthropic(api_key=token, base_url=url, max_retries=0)
-    message = client.messages.create(model="mock-gpt", max_tokens=64, messages=[{"role": "user", "content": "hi"}])
-    assert message.content[0].text == "Hello from the mock."
-    # (LiteLLM's offline mock answers a streamed request with the whole message, so no stream is asserted here)
-    again = client.messages.create(model="mock-gpt", max_tokens=64, messages=[{"role": "user", "content": "more"}])
-    assert again.content[0].text == "Hello from the mock."
+    # fake-chat (the fake upstream through LiteLLM's chat completions), not LiteLLM's mock: after a streamed
+    # /v1/messages call to the mock, LiteLLM 1.108.7 logs no spend for the mock's /v1/messages calls any more
+    message = client.messages.create(model="fake-chat", max_tokens=64, messages=[{"role": "user", "content": "hi"}])
+    assert message.content[0].text == "Echo: hi"
+    with client.messages.stream(
+        model="fake-chat", max_tokens=64, messages=[{"role": "user", "content": "more"}]
+    ) as stream:
+        assert stream.get_final_text() == "Echo: more"
     charged_routes(litellm, sub, 2)
 
 
