@@ -83,6 +83,31 @@ def ui_off_gateway(stack: LocalStack) -> Iterator[str]:
     yield stack.start_middleware("middleware-ui-off", free_port(), env_overrides={"UI_ACCESS": "off"})
 
 
+def create_key_in_the_ui(page, ui_url: str, master_key: str, alias: str, screenshot: Path) -> str:
+    """In the UI at ``ui_url``: log in with the master key, create a key named ``alias`` (a screenshot of the
+    key list goes to ``screenshot``), open the Usage page (its spend call answers 200); the key shown."""
+    page.goto(f"{ui_url}/ui")
+    page.wait_for_selector("input[type=password]", timeout=60_000)
+    page.locator("input").first.fill("admin")
+    page.locator("input[type=password]").fill(master_key)
+    page.keyboard.press("Enter")
+    page.get_by_text("Virtual Keys").first.click(timeout=60_000)
+    page.get_by_role("button", name="Create New Key").click(timeout=60_000)
+    page.locator("#key_alias").fill(alias)
+    page.get_by_role("button", name="Create Key").click()
+    shown = page.get_by_text("Virtual Key:").locator("xpath=following::*[starts-with(normalize-space(.), 'sk-')][1]")
+    shown.wait_for(timeout=60_000)
+    key = shown.inner_text().strip()
+    page.get_by_role("button", name="Close").last.click()
+    page.get_by_text(alias).first.wait_for(timeout=60_000)  # the list shows the new key
+    page.screenshot(path=str(screenshot), full_page=True)
+    with page.expect_response(lambda r: "/daily/activity" in r.url, timeout=60_000) as spend:
+        page.get_by_text("Usage").first.click()
+    assert spend.value.status == 200  # spend, as the UI's Usage page reads it
+    page.wait_for_load_state("networkidle", timeout=60_000)
+    return key
+
+
 def test_browser_logs_in_creates_a_key_and_the_key_answers(gateway_url: str, master_key: str, tmp_path: Path) -> None:
     sync_playwright = _browser_or_skip()
     alias = f"ui-browser-{secrets.token_hex(4)}"
@@ -103,27 +128,7 @@ def test_browser_logs_in_creates_a_key_and_the_key_answers(gateway_url: str, mas
                     refused.append(f"{response.status} {response.request.method} {urlsplit(response.url).path}")
 
             page.on("response", check)
-            page.goto(f"{gateway_url}/ui")
-            page.wait_for_selector("input[type=password]", timeout=60_000)
-            page.locator("input").first.fill("admin")
-            page.locator("input[type=password]").fill(master_key)
-            page.keyboard.press("Enter")
-            page.get_by_text("Virtual Keys").first.click(timeout=60_000)
-            page.get_by_role("button", name="Create New Key").click(timeout=60_000)
-            page.locator("#key_alias").fill(alias)
-            page.get_by_role("button", name="Create Key").click()
-            shown = page.get_by_text("Virtual Key:").locator(
-                "xpath=following::*[starts-with(normalize-space(.), 'sk-')][1]"
-            )
-            shown.wait_for(timeout=60_000)
-            key = shown.inner_text().strip()
-            page.get_by_role("button", name="Close").last.click()
-            page.get_by_text(alias).first.wait_for(timeout=60_000)  # the list shows the new key
-            page.screenshot(path=str(tmp_path / "admin-ui-keys.png"), full_page=True)
-            with page.expect_response(lambda r: "/daily/activity" in r.url, timeout=60_000) as spend:
-                page.get_by_text("Usage").first.click()
-            assert spend.value.status == 200  # spend, as the UI's Usage page reads it
-            page.wait_for_load_state("networkidle", timeout=60_000)
+            key = create_key_in_the_ui(page, gateway_url, master_key, alias, tmp_path / "admin-ui-keys.png")
             page.screenshot(path=str(tmp_path / "admin-ui-usage.png"))
         finally:
             browser.close()

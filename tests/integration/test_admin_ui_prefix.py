@@ -25,7 +25,7 @@ import pytest
 from devstack.processes import free_port
 from devstack.stack import LocalStack
 from gateway.web.ui_access import UiRequest, classify
-from tests.integration.test_admin_ui import CHROMIUM, CHROMIUM_ARGS, _browser_or_skip
+from tests.integration.test_admin_ui import CHROMIUM, CHROMIUM_ARGS, _browser_or_skip, create_key_in_the_ui
 from tests.support.loopback_server import LoopbackServer
 
 STAGE = "/prod"
@@ -139,27 +139,7 @@ def test_browser_uses_the_ui_below_the_stage_prefix(staged: StageFront, master_k
                     refused.append(f"{response.status} {response.request.method} {path}")
 
             page.on("response", check)
-            page.goto(f"{staged.url}/ui")
-            page.wait_for_selector("input[type=password]", timeout=60_000)
-            page.locator("input").first.fill("admin")
-            page.locator("input[type=password]").fill(master_key)
-            page.keyboard.press("Enter")
-            page.get_by_text("Virtual Keys").first.click(timeout=60_000)
-            page.get_by_role("button", name="Create New Key").click(timeout=60_000)
-            page.locator("#key_alias").fill(alias)
-            page.get_by_role("button", name="Create Key").click()
-            shown = page.get_by_text("Virtual Key:").locator(
-                "xpath=following::*[starts-with(normalize-space(.), 'sk-')][1]"
-            )
-            shown.wait_for(timeout=60_000)
-            key = shown.inner_text().strip()
-            page.get_by_role("button", name="Close").last.click()
-            page.get_by_text(alias).first.wait_for(timeout=60_000)  # the list shows the new key
-            page.screenshot(path=str(tmp_path / "admin-ui-prefix-keys.png"), full_page=True)
-            with page.expect_response(lambda r: "/daily/activity" in r.url, timeout=60_000) as spend:
-                page.get_by_text("Usage").first.click()
-            assert spend.value.status == 200  # spend, as the UI's Usage page reads it
-            page.wait_for_load_state("networkidle", timeout=60_000)
+            key = create_key_in_the_ui(page, staged.url, master_key, alias, tmp_path / "admin-ui-prefix-keys.png")
             at = urlsplit(page.url).path
         finally:
             browser.close()

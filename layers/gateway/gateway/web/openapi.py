@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from gateway.errors import ErrorKind
 from gateway.web import openapi_responses
 from gateway.web.key_routes import KEY_WRITE_PATHS
-from gateway.web.openapi_bedrock import ShapeSchemas
+from gateway.web.openapi_bedrock import ShapeSchemas, path_parameter
 from gateway.web.openapi_discovery import discovery_paths
 
 OPENAPI_PATH = "/gateway/openapi.json"
@@ -308,14 +308,9 @@ def _converse(*, stream: bool) -> dict[str, Any]:
         "operationId": "converseStream" if stream else "converse",
         "summary": "Bedrock " + ("ConverseStream" if stream else "Converse") + " for any LiteLLM model",
         "parameters": [
-            {
-                "name": "modelId",
-                "in": "path",
-                "required": True,
-                "description": "a LiteLLM model name (Bedrock ids are accepted as aliases) or a prompt ARN, "
-                "URL-encoded",
-                "schema": {"type": "string", "minLength": 1},
-            }
+            path_parameter(
+                "modelId", "a LiteLLM model name (Bedrock ids are accepted as aliases) or a prompt ARN, URL-encoded"
+            )
         ],
         "requestBody": {
             "required": True,
@@ -362,14 +357,9 @@ def _invoke(*, stream: bool) -> dict[str, Any]:
         + ("InvokeModelWithResponseStream" if stream else "InvokeModel")
         + " with an Anthropic Messages body, for any LiteLLM model (no chat history)",
         "parameters": [
-            {
-                "name": "modelId",
-                "in": "path",
-                "required": True,
-                "description": "a LiteLLM model name or a Bedrock model id (resolved through the alias map), "
-                "URL-encoded",
-                "schema": {"type": "string", "minLength": 1},
-            }
+            path_parameter(
+                "modelId", "a LiteLLM model name or a Bedrock model id (resolved through the alias map), URL-encoded"
+            )
         ],
         "requestBody": {
             "required": True,

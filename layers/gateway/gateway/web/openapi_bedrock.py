@@ -118,3 +118,9 @@ def _bounds(schema: dict[str, Any], meta: dict[str, Any], low: str, high: str) -
     if "max" in meta:
         schema[high] = meta["max"]
     return schema
+
+
+def path_parameter(name: str, description: str) -> dict[str, Any]:
+    """A required, non-empty path parameter of a Bedrock route (model ids, profile ids, ARNs)."""
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string", "minLength": 1}}  # fmt: skip

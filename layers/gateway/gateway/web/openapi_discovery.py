@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gateway.web.openapi_bedrock import ShapeSchemas
+from gateway.web.openapi_bedrock import ShapeSchemas, path_parameter
 
 _REF = "#/components/schemas/"
-
-
-def _path_parameter(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": {"type": "string", "minLength": 1}}  # fmt: skip
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -66,9 +61,9 @@ def discovery_paths(runtime: ShapeSchemas, control: ShapeSchemas, errors: dict[s
             ("byCustomizationType", "FINE_TUNING, CONTINUED_PRE_TRAINING or DISTILLATION"),
         )
     ]
-    profile_id = _path_parameter("inferenceProfileIdentifier", "an inference profile id or ARN, URL-encoded")
-    model_id = _path_parameter("modelIdentifier", "a foundation model id or ARN, URL-encoded")
-    count_id = _path_parameter("modelId", "a Bedrock model id (through the alias map) or a LiteLLM model name")
+    profile_id = path_parameter("inferenceProfileIdentifier", "an inference profile id or ARN, URL-encoded")
+    model_id = path_parameter("modelIdentifier", "a foundation model id or ARN, URL-encoded")
+    count_id = path_parameter("modelId", "a Bedrock model id (through the alias map) or a LiteLLM model name")
     return {
         "/bedrock/inference-profiles": {
             "get": _operation(control, "ListInferenceProfiles", "the inference profiles the key may use", pages, errors)
